@@ -1,0 +1,43 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Tactus",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tactus", targets: ["tactus"]),
+        .library(name: "TactusCore", targets: ["TactusCore"]),
+        .library(name: "TactusIO", targets: ["TactusIO"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries, through pkg-config.
+        .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(name: "CSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
+        // Counts malloc calls per thread; linked only into tests and benchmarks.
+        .target(name: "CAllocCounter"),
+
+        // Layer 1: pure computation (features, network, DBN, beat decision). No I/O.
+        .target(name: "TactusCore", dependencies: ["CFFTW"]),
+        // Layer 2: I/O (audio files, resampling, model files).
+        .target(name: "TactusIO", dependencies: ["TactusCore", "CSndfile", "CSoxr"]),
+        // Layer 3: the executable.
+        .executableTarget(name: "tactus", dependencies: [
+            "TactusCore", "TactusIO",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Speed benchmark: cost per hop per stage, allocations per hop.
+        .executableTarget(name: "tactus-bench", dependencies: [
+            "TactusCore", "TactusIO", "CAllocCounter",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "TactusCoreTests", dependencies: ["TactusCore", "CAllocCounter"]),
+        .testTarget(name: "TactusIOTests", dependencies: ["TactusIO"]),
+        .testTarget(name: "ConformanceTests", dependencies: ["TactusCore", "TactusIO"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

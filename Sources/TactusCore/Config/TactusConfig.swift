@@ -1,0 +1,52 @@
+/// Every tunable of the pipeline, in one place. Keys, units, ranges and help live in
+/// `ParameterTable`; `config/tactus.toml` documents them for users.
+public struct TactusConfig: Sendable, Equatable {
+    public var features = FeatureConfig()
+    public var tracker = TrackerConfig()
+    public var onset = OnsetConfig()
+    /// Weight file of the beat network; empty selects the spectral-flux onset fallback.
+    public var modelPath: String = ""
+
+    public init() {}
+
+    /// Checks the relations between parameters that single ranges cannot express.
+    public func validate() throws(ConfigError) {
+        for p in ParameterTable.all { try p.check(p.get(self)) }
+        if tracker.minBPM >= tracker.maxBPM {
+            throw .invalid(key: "tracker.min_bpm", "must be below tracker.max_bpm (\(tracker.maxBPM))")
+        }
+        if features.hopSize > features.frameSize {
+            throw .invalid(key: "features.hop_size", "must not exceed features.frame_size (\(features.frameSize))")
+        }
+        if features.minFrequency >= features.maxFrequency {
+            throw .invalid(key: "features.min_frequency", "must be below features.max_frequency")
+        }
+        if features.maxFrequency > features.sampleRate / 2 {
+            throw .invalid(key: "features.max_frequency", "must not exceed half the sample rate")
+        }
+        if features.frameSize % 2 != 0 {
+            throw .invalid(key: "features.frame_size", "must be even")
+        }
+    }
+
+    /// Sets one parameter from its text form (`--set key=value` on the command line).
+    public mutating func set(_ key: String, text: String) throws(ConfigError) {
+        guard let p = ParameterTable.parameter(key) else { throw .unknownKey(key) }
+        let value = try p.parse(text)
+        try p.check(value)
+        p.set(&self, value)
+    }
+}
+
+public enum ConfigError: Error, Equatable, CustomStringConvertible {
+    case unknownKey(String)
+    case invalid(key: String, String)
+
+    public var description: String {
+        switch self {
+        case .unknownKey(let k):
+            return "unknown key '\(k)' (known: \(ParameterTable.all.map(\.key).joined(separator: ", ")))"
+        case .invalid(let k, let why): return "\(k): \(why)"
+        }
+    }
+}

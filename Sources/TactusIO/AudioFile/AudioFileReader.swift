@@ -1,0 +1,110 @@
+import CSndfile
+import Foundation
+
+/// Reads an audio file (anything the system's libsndfile decodes: WAV, FLAC, OGG/Vorbis, Opus,
+/// MP3, AIFF, ...), mixes its channels to mono by averaging and resamples it to the processing rate
+/// with a band-limited resampler, delivering blocks to a closure as it goes.
+public final class AudioFileReader {
+    public let path: String
+    /// Rate and channel count as stored in the file.
+    public let fileSampleRate: Int
+    public let channelCount: Int
+    /// Sample frames announced by the header.
+    public let frameCount: Int
+    public let blockSize: Int
+    private let file: OpaquePointer
+
+    public init(path: String, blockSize: Int = 4096) throws(AudioFileError) {
+        self.path = path
+        self.blockSize = blockSize
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw AudioFileError(path: path, reason: .notFound)
+        }
+        guard !isDirectory.boolValue else {
+            throw AudioFileError(path: path, reason: .notReadable("is a directory"))
+        }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw AudioFileError(path: path, reason: .notReadable("permission denied"))
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        if size == 0 { throw AudioFileError(path: path, reason: .empty) }
+        var info = SF_INFO()
+        guard let handle = sf_open(path, Int32(SFM_READ), &info) else {
+            let why = String(cString: sf_strerror(nil))
+            throw AudioFileError(path: path, reason: .unsupportedFormat(why))
+        }
+        file = handle
+        fileSampleRate = Int(info.samplerate)
+        channelCount = Int(info.channels)
+        frameCount = Int(info.frames)
+        guard channelCount > 0, fileSampleRate > 0 else {
+            sf_close(handle)
+            throw AudioFileError(path: path, reason: .unsupportedFormat("header has \(channelCount) channels at \(fileSampleRate) Hz"))
+        }
+        guard frameCount > 0 else {
+            sf_close(handle)
+            throw AudioFileError(path: path, reason: .empty)
+        }
+    }
+
+    deinit { sf_close(file) }
+
+    public var duration: Double { Double(frameCount) / Double(fileSampleRate) }
+
+    /// Reads the whole file, calling `sink` with mono blocks at `sampleRate`.
+    /// Throws if the file ends before the frames its header announces.
+    public func read(resampledTo sampleRate: Double,
+                     sink: (UnsafeBufferPointer<Float>) throws -> Void) throws {
+        let channels = channelCount
+        let interleaved = UnsafeMutablePointer<Float>.allocate(capacity: blockSize * channels)
+        let mono = UnsafeMutablePointer<Float>.allocate(capacity: blockSize)
+        defer { interleaved.deallocate(); mono.deallocate() }
+        let resampler: Resampler?
+        if Double(fileSampleRate) != sampleRate {
+            do {
+                resampler = try Resampler(inputRate: Double(fileSampleRate), outputRate: sampleRate, maxBlock: blockSize)
+            } catch {
+                throw AudioFileError(path: path, reason: .resampler(error.message))
+            }
+        } else {
+            resampler = nil
+        }
+        var total = 0
+        while true {
+            let n = Int(sf_readf_float(file, interleaved, sf_count_t(blockSize)))
+            if n <= 0 { break }
+            if channels == 1 {
+                mono.update(from: interleaved, count: n)
+            } else {
+                let scale = 1 / Float(channels)
+                for i in 0..<n {
+                    var sum: Float = 0
+                    for c in 0..<channels { sum += interleaved[i * channels + c] }
+                    mono[i] = sum * scale
+                }
+            }
+            total += n
+            let block = UnsafeBufferPointer(start: mono, count: n)
+            if let resampler { try resampler.process(block, sink: sink) } else { try sink(block) }
+        }
+        let status = sf_error(file)
+        if status != 0 {
+            throw AudioFileError(path: path, reason: .readFailed(String(cString: sf_strerror(file))))
+        }
+        if total < frameCount {
+            throw AudioFileError(path: path, reason: .truncated(expected: frameCount, read: total))
+        }
+        if total == 0 { throw AudioFileError(path: path, reason: .empty) }
+        try resampler?.flush(sink: sink)
+    }
+
+    /// Convenience: the whole file as one mono array at `sampleRate`.
+    public static func readAll(path: String, sampleRate: Double) throws -> [Float] {
+        let reader = try AudioFileReader(path: path)
+        var out: [Float] = []
+        out.reserveCapacity(Int(reader.duration * sampleRate) + 1024)
+        try reader.read(resampledTo: sampleRate) { out.append(contentsOf: $0) }
+        return out
+    }
+}

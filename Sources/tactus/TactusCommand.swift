@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct Tactus: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tactus",
+        abstract: "Real-time beat tracker: beats from live audio or files.",
+        subcommands: [TrackCommand.self, ParamsCommand.self])
+}

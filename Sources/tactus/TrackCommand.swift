@@ -1,0 +1,184 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Synchronization
+import TactusCore
+import TactusIO
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, jsonl
+}
+
+struct TrackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "track",
+        abstract: "Track the beats of audio files (the same pipeline as the live daemon, hop by hop).",
+        discussion: """
+        Prints beat times in seconds, one per line (text) or one JSON object per beat (jsonl).
+        Several files, or a directory, are processed in parallel on all cores; each file's output
+        is then headed by a '# path' line, or written to --output-dir as <stem>.beats.txt.
+        """)
+
+    @Argument(help: "Audio files or directories (WAV, FLAC, OGG/Vorbis, MP3, ...).")
+    var inputs: [String] = []
+
+    @Flag(help: "Track the embedded example (a generated 120 BPM drum groove) instead of files.")
+    var example = false
+
+    @Option(help: "Beat network weight file (Tactus weight format).")
+    var model: String?
+
+    @Flag(help: "Use the model-free spectral-flux onset function instead of a network.")
+    var noModel = false
+
+    @Option(help: "Output format: text or jsonl.")
+    var format: OutputFormat = .text
+
+    @Option(help: "Write the per-frame activation ('time activation' lines) to this file, or into this directory for several inputs.")
+    var activations: String?
+
+    @Option(help: "Write each input's beats to DIR/<stem>.beats.txt (or .jsonl) instead of stdout.")
+    var outputDir: String?
+
+    @Option(help: "Parallel jobs for several inputs (default: all cores).")
+    var jobs: Int?
+
+    @Option(name: .customLong("set"), help: "Set a parameter, KEY=VALUE (see 'tactus params'); repeatable.")
+    var settings: [String] = []
+
+    func validate() throws {
+        if model != nil && noModel { throw ValidationError("--model and --no-model exclude each other") }
+        if inputs.isEmpty && !example { throw ValidationError("give audio files or directories, or --example") }
+        if example && !inputs.isEmpty { throw ValidationError("--example takes no input files") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    func run() throws {
+        var config = TactusConfig()
+        for s in settings {
+            guard let eq = s.firstIndex(of: "=") else {
+                throw ValidationError("--set expects KEY=VALUE, got '\(s)'")
+            }
+            do { try config.set(String(s[..<eq]), text: String(s[s.index(after: eq)...])) }
+            catch { throw ValidationError("--set \(s): \(error)") }
+        }
+        if let model { config.modelPath = model }
+        if noModel { config.modelPath = "" }
+        do { try config.validate() } catch { throw ValidationError("\(error)") }
+
+        let spec: ModelSpec?
+        if config.modelPath.isEmpty {
+            spec = nil
+            if !noModel {
+                Console.note("no model configured: using the spectral-flux onset function (--model PATH selects a network)")
+            }
+        } else {
+            do { spec = try ModelFile.load(path: config.modelPath) } catch {
+                Console.error("\(error)")
+                throw ExitCode(2)
+            }
+        }
+
+        if example {
+            let signal = ExampleSignal()
+            let result = try FileTracker.track(samples: signal.samples, config: config, model: spec,
+                                               keepActivations: activations != nil)
+            let writer = BeatWriter(format: format)
+            print(writer.render(result.beats), terminator: "")
+            if let activations { try writeActivations(result, to: activations, config: config) }
+            let f = BeatEvaluation.fMeasure(detections: result.beats.map(\.time), annotations: signal.beats)
+            Console.note(String(format: "example: %d beats found, %d generated at 120 BPM; F-measure (±70 ms) %.3f",
+                                result.beats.count, signal.beats.count, f))
+            return
+        }
+
+        let files = try InputFiles.expand(inputs)
+        if files.isEmpty { throw ValidationError("no audio files found in \(inputs.joined(separator: ", "))") }
+        let failures = try runAll(files, config: config, model: spec)
+        if failures > 0 { throw ExitCode(1) }
+    }
+
+    /// Tracks every file (in parallel when there are several); returns the number that failed.
+    private func runAll(_ files: [String], config: TactusConfig, model: ModelSpec?) throws -> Int {
+        let writer = BeatWriter(format: format)
+        let single = files.count == 1
+        let results = Mutex([Int: Result<TrackResult, Error>]())
+        let failures = Mutex(0)
+        let printed = Mutex(0)
+        let keep = activations != nil
+        let workerCount = min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, files.count)
+        let next = Mutex(0)
+        let outputDir = self.outputDir, activations = self.activations
+
+        // Emits finished results in input order as soon as their predecessors are out.
+        @Sendable func flush() {
+            printed.withLock { p in
+                while let r = results.withLock({ $0.removeValue(forKey: p) }) {
+                    let path = files[p]
+                    switch r {
+                    case .success(let result):
+                        do {
+                            try Self.emit(result, path: path, single: single, writer: writer, outputDir: outputDir)
+                            if let activations {
+                                let target = single ? activations : Self.sideFile(activations, path, "activations.txt")
+                                try Self.writeActivations(result, to: target, config: config)
+                            }
+                        } catch {
+                            Console.error("\(path): \(error)")
+                            failures.withLock { $0 += 1 }
+                        }
+                    case .failure(let error):
+                        Console.error("\(error)")
+                        failures.withLock { $0 += 1 }
+                    }
+                    p += 1
+                }
+            }
+        }
+
+        DispatchQueue.concurrentPerform(iterations: workerCount) { _ in
+            while true {
+                let i: Int = next.withLock { n in defer { n += 1 }; return n }
+                if i >= files.count { break }
+                let r = Result { try FileTracker.track(path: files[i], config: config, model: model, keepActivations: keep) }
+                results.withLock { $0[i] = r }
+                flush()
+            }
+        }
+        flush()
+        return failures.withLock { $0 }
+    }
+
+    private static func emit(_ result: TrackResult, path: String, single: Bool, writer: BeatWriter,
+                             outputDir: String?) throws {
+        let text = writer.render(result.beats)
+        if let outputDir {
+            try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+            let ext = writer.format == .text ? "beats.txt" : "beats.jsonl"
+            try text.write(toFile: sideFile(outputDir, path, ext), atomically: true, encoding: .utf8)
+        } else {
+            if !single { print("# \(path)") }
+            print(text, terminator: "")
+        }
+    }
+
+    static func sideFile(_ dir: String, _ path: String, _ ext: String) -> String {
+        let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        return (dir as NSString).appendingPathComponent("\(stem).\(ext)")
+    }
+
+    private func writeActivations(_ result: TrackResult, to path: String, config: TactusConfig) throws {
+        try Self.writeActivations(result, to: path, config: config)
+    }
+
+    static func writeActivations(_ result: TrackResult, to path: String, config: TactusConfig) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        let fps = config.features.frameRate
+        var text = ""
+        for (i, a) in (result.activations ?? []).enumerated() {
+            text += String(format: "%.2f %.6f\n", Double(i) / fps, a)
+        }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+}

@@ -1,0 +1,58 @@
+"""Writer for Tactus weight files, format version 1 (docs/weight-format.md).
+
+Shared by tools/convert_madmom.py and training/export.py so that there is one Python encoder.
+"""
+import struct
+import zlib
+
+import numpy as np
+
+MAGIC = b"TACTUSNN"
+VERSION = 1
+LSTM, DENSE = 1, 2
+ACTIVATIONS = {"identity": 0, "linear": 0, "sigmoid": 1, "tanh": 2, "relu": 3}
+
+
+def _u32(v):
+    return struct.pack("<I", int(v))
+
+
+def _f32(a, shape):
+    a = np.asarray(a, dtype="<f4")
+    if a.shape != tuple(shape):
+        raise ValueError("array has shape %s, expected %s" % (a.shape, tuple(shape)))
+    return np.ascontiguousarray(a).tobytes()
+
+
+def lstm_layer(gates, init, cell_init, activation="tanh"):
+    """gates: list of 4 dicts (input, forget, cell, output) with 'weights' (in x units), 'bias',
+    'recurrent' (units x units) and 'peephole' (units, or None for the cell)."""
+    inputs, units = np.asarray(gates[0]["weights"]).shape
+    peep = gates[0].get("peephole") is not None
+    out = [_u32(LSTM), _u32(inputs), _u32(units), _u32(ACTIVATIONS[activation]), _u32(1 if peep else 0)]
+    for g, gate in enumerate(gates):
+        out.append(_f32(gate["weights"], (inputs, units)))
+        out.append(_f32(gate["bias"], (units,)))
+        out.append(_f32(gate["recurrent"], (units, units)))
+        if peep and g != 2:
+            out.append(_f32(gate["peephole"], (units,)))
+    out.append(_f32(init, (units,)))
+    out.append(_f32(cell_init, (units,)))
+    return b"".join(out)
+
+
+def dense_layer(weights, bias, activation):
+    inputs, units = np.asarray(weights).shape
+    return b"".join([_u32(DENSE), _u32(inputs), _u32(units), _u32(ACTIVATIONS[activation]), _u32(0),
+                     _f32(weights, (inputs, units)), _f32(bias, (units,))])
+
+
+def encode(networks, metadata):
+    """networks: list of lists of encoded layers; metadata: dict of str -> str."""
+    meta = "".join("%s=%s\n" % (k, metadata[k]) for k in sorted(metadata)).encode("utf-8")
+    body = [MAGIC, _u32(VERSION), _u32(len(meta)), meta, _u32(len(networks))]
+    for layers in networks:
+        body.append(_u32(len(layers)))
+        body.extend(layers)
+    data = b"".join(body)
+    return data + _u32(zlib.crc32(data) & 0xFFFFFFFF)
