@@ -73,29 +73,26 @@ final class LSTMLayer {
         let width = self.width, units = self.units
         let z = preactivation
         z.update(from: bias, count: width)
-        for i in 0..<inputCount {
-            let xi = x[i]
-            // Positive spectral differences are often exactly 0: skipping them changes no bit.
-            if xi == 0 { continue }
-            let w = inputWeights + i * width
-            for k in 0..<width { z[k] += w[k] * xi }
-        }
-        for j in 0..<units {
-            let hj = output[j]
-            let w = recurrentWeights + j * width
-            for k in 0..<width { z[k] += w[k] * hj }
-        }
+        MatrixProduct.accumulate(z, inputWeights, x, rows: inputCount, width: width)
+        MatrixProduct.accumulate(z, recurrentWeights, output, rows: units, width: width)
         let pi = peepholes, pf = peepholes + units, po = peepholes + 2 * units
+        let zi = z, zf = z + units, zc = z + 2 * units, zo = z + 3 * units
+        // Peepholes see the previous cell state for the input and forget gates.
         for u in 0..<units {
-            let c = cell[u]
-            let ig = Nonlinearity.sigmoid(z[u] + c * pi[u])
-            let fg = Nonlinearity.sigmoid(z[units + u] + c * pf[u])
-            let candidate = Nonlinearity.tanh(z[2 * units + u])
-            let newCell = candidate * ig + c * fg
-            let og = Nonlinearity.sigmoid(z[3 * units + u] + newCell * po[u])
-            cell[u] = newCell
-            output[u] = outputActivation.apply(newCell) * og
+            zi[u] += cell[u] * pi[u]
+            zf[u] += cell[u] * pf[u]
         }
+        Nonlinearity.sigmoid.apply(zi, count: 2 * units)
+        Nonlinearity.tanh.apply(zc, count: units)
+        for u in 0..<units {
+            cell[u] = zc[u] * zi[u] + cell[u] * zf[u]
+            // ... and the new one for the output gate.
+            zo[u] += cell[u] * po[u]
+            output[u] = cell[u]
+        }
+        Nonlinearity.sigmoid.apply(zo, count: units)
+        outputActivation.apply(output, count: units)
+        for u in 0..<units { output[u] *= zo[u] }
     }
 }
 
@@ -124,11 +121,28 @@ final class DenseLayer {
 
     func step(_ x: UnsafePointer<Float>) {
         output.update(from: bias, count: units)
-        for i in 0..<inputCount {
-            let xi = x[i]
-            let w = weights + i * units
-            for u in 0..<units { output[u] += w[u] * xi }
+        MatrixProduct.accumulate(output, weights, x, rows: inputCount, width: units)
+        activation.apply(output, count: units)
+    }
+}
+
+/// z += xᵀ·W for an input-major matrix W (rows × width), four rows per pass so that each
+/// accumulator is loaded and stored once per four multiply-adds; the inner loop vectorises.
+enum MatrixProduct {
+    @inline(__always)
+    static func accumulate(_ z: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>,
+                           _ x: UnsafePointer<Float>, rows: Int, width: Int) {
+        var i = 0
+        while i + 4 <= rows {
+            let x0 = x[i], x1 = x[i + 1], x2 = x[i + 2], x3 = x[i + 3]
+            let w0 = w + i * width, w1 = w0 + width, w2 = w1 + width, w3 = w2 + width
+            for k in 0..<width { z[k] += (w0[k] * x0 + w1[k] * x1) + (w2[k] * x2 + w3[k] * x3) }
+            i += 4
         }
-        for u in 0..<units { output[u] = activation.apply(output[u]) }
+        while i < rows {
+            let xi = x[i], wi = w + i * width
+            for k in 0..<width { z[k] += wi[k] * xi }
+            i += 1
+        }
     }
 }

@@ -11,6 +11,8 @@ public final class AudioFileReader {
     public let channelCount: Int
     /// Sample frames announced by the header.
     public let frameCount: Int
+    /// True for 16-bit integer PCM (libsndfile scales it by 1/32768 to floats).
+    public let isPCM16: Bool
     public let blockSize: Int
     private let file: OpaquePointer
 
@@ -38,6 +40,7 @@ public final class AudioFileReader {
         fileSampleRate = Int(info.samplerate)
         channelCount = Int(info.channels)
         frameCount = Int(info.frames)
+        isPCM16 = info.format & Int32(SF_FORMAT_SUBMASK) == Int32(SF_FORMAT_PCM_16)
         guard channelCount > 0, fileSampleRate > 0 else {
             sf_close(handle)
             throw AudioFileError(path: path, reason: .unsupportedFormat("header has \(channelCount) channels at \(fileSampleRate) Hz"))
