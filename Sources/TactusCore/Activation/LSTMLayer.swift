@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Weights are packed gate-interleaved per input (`[input][gate·units + unit]`), so one pass over
 /// the inputs updates all four gates with a unit-stride inner loop that the compiler vectorises.
-final class LSTMLayer {
+final class LSTMLayer: NetworkLayer {
     let inputCount: Int
     let units: Int
     let outputActivation: Nonlinearity
@@ -97,7 +97,7 @@ final class LSTMLayer {
 }
 
 /// Runtime of a dense layer.
-final class DenseLayer {
+final class DenseLayer: NetworkLayer {
     let inputCount: Int
     let units: Int
     let activation: Nonlinearity
@@ -118,6 +118,8 @@ final class DenseLayer {
     }
 
     deinit { weights.deallocate(); bias.deallocate(); output.deallocate() }
+
+    func reset() {}
 
     func step(_ x: UnsafePointer<Float>) {
         output.update(from: bias, count: units)

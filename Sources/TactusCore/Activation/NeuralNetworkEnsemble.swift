@@ -13,57 +13,52 @@ public protocol BeatActivationFunction: AnyObject {
 public final class NeuralNetworkEnsemble: BeatActivationFunction {
     public let spec: ModelSpec
     public let inputCount: Int
-    private let networks: [[Layer]]
-
-    private enum Layer {
-        case lstm(LSTMLayer)
-        case dense(DenseLayer)
-
-        var output: UnsafeMutablePointer<Float> {
-            switch self {
-            case .lstm(let l): return l.output
-            case .dense(let d): return d.output
-            }
-        }
-
-        func step(_ x: UnsafePointer<Float>) {
-            switch self {
-            case .lstm(let l): l.step(x)
-            case .dense(let d): d.step(x)
-            }
-        }
-    }
+    /// Layers of every network, flattened: network n is `layers[offsets[n] ..< offsets[n + 1]]`.
+    /// Flat class references, so that stepping allocates nothing even in debug builds.
+    private let layers: [any NetworkLayer]
+    private let offsets: [Int]
 
     /// `spec` must have been validated (`ModelSpec.validate`).
     public init(_ spec: ModelSpec) {
         self.spec = spec
         inputCount = spec.inputCount
-        networks = spec.networks.map { network in
-            network.layers.map { layer -> Layer in
+        var layers: [any NetworkLayer] = []
+        var offsets = [0]
+        for network in spec.networks {
+            for layer in network.layers {
                 switch layer {
-                case .lstm(let l): return .lstm(LSTMLayer(l))
-                case .dense(let d): return .dense(DenseLayer(d))
+                case .lstm(let l): layers.append(LSTMLayer(l))
+                case .dense(let d): layers.append(DenseLayer(d))
                 }
             }
+            offsets.append(layers.count)
         }
+        self.layers = layers
+        self.offsets = offsets
     }
 
     public func process(_ features: UnsafePointer<Float>) -> Float {
         var sum: Float = 0
-        for network in networks {
+        let networkCount = offsets.count - 1
+        for n in 0..<networkCount {
             var x = features
-            for layer in network {
-                layer.step(x)
-                x = UnsafePointer(layer.output)
+            for i in offsets[n]..<offsets[n + 1] {
+                layers[i].step(x)
+                x = UnsafePointer(layers[i].output)
             }
             sum += x[0]
         }
-        return sum / Float(networks.count)
+        return sum / Float(networkCount)
     }
 
     public func reset() {
-        for network in networks {
-            for case .lstm(let l) in network { l.reset() }
-        }
+        for layer in layers { layer.reset() }
     }
+}
+
+/// A layer stepped one frame at a time; `output` holds its last result.
+protocol NetworkLayer: AnyObject {
+    var output: UnsafeMutablePointer<Float> { get }
+    func step(_ x: UnsafePointer<Float>)
+    func reset()
 }

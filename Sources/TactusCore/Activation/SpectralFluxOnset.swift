@@ -47,7 +47,10 @@ public final class SpectralFluxOnset: BeatActivationFunction {
         recentPosition = recentPosition + 1 == meanWindow ? 0 : recentPosition + 1
         let onset = max(flux - mean, 0)
         peak = max(onset, max(peak * peakDecay, config.floor))
-        return min(onset / peak, 1)
+        // Never exactly 0 or 1: the DBN reads an activation of 0 as "a beat is impossible here",
+        // which makes it brittle when a single onset is missing.
+        let low = config.activationFloor
+        return low + (1 - 2 * low) * min(onset / peak, 1)
     }
 }
 
@@ -59,6 +62,8 @@ public struct OnsetConfig: Sendable, Equatable {
     public var peakHalfLife: Double = 5
     /// Smallest scale, so that near-silence is not amplified to full activations (flux units).
     public var floor: Float = 1
+    /// Smallest and (1 − it) largest activation.
+    public var activationFloor: Float = 0.02
 
     public init() {}
 }

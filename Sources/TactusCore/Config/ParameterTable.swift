@@ -141,6 +141,8 @@ public enum ParameterTable {
                "half-life of the running peak that scales the flux to [0, 1]", \.onset.peakHalfLife),
         float("onset.floor", "flux", 0.001...1_000,
               "smallest scale, so near-silence is not amplified", \.onset.floor),
+        float("onset.activation_floor", "", 0...0.4,
+              "activations are mapped into [floor, 1 - floor]; 0 would forbid beats where no onset is", \.onset.activationFloor),
         Parameter(key: "model.path", unit: "", kind: .string,
                   summary: "beat network weight file; empty = spectral-flux onset fallback",
                   get: { .string($0.modelPath) },

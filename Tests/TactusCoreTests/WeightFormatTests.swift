@@ -1,0 +1,51 @@
+import TactusCore
+import Testing
+
+@Suite struct WeightFormatTests {
+    let model = TestModels.model(networks: 2, inputs: 12, units: 5, layers: 2)
+
+    @Test func roundTrips() throws {
+        let bytes = WeightFormat.encode(model)
+        #expect(try WeightFormat.decode(bytes) == model)
+    }
+
+    @Test func rejectsBadFilesWithAReason() {
+        let good = WeightFormat.encode(model)
+        func error(_ bytes: [UInt8]) -> WeightFileError? {
+            do { _ = try WeightFormat.decode(bytes); return nil } catch { return error }
+        }
+        #expect(error([]) == .truncated("file has 0 bytes, less than the 20-byte header"))
+        var magic = good; magic[0] = UInt8(ascii: "X")
+        #expect(error(magic)?.description.contains("not a Tactus weight file") == true)
+        var version = good; version[8] = 9
+        #expect(error(version)?.description.contains("format version 9") == true)
+        var flipped = good; flipped[good.count / 2] ^= 0x10
+        #expect(error(flipped)?.description.contains("checksum mismatch") == true)
+        // Cut short, with a valid checksum over what is left: still named as truncated.
+        var short = Array(good[0..<(good.count - 40)])
+        short += [0, 0, 0, 0]
+        let crc = CRC32.checksum(short[0..<(short.count - 4)])
+        short.replaceSubrange((short.count - 4)..., with: [UInt8(crc & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 24)])
+        #expect(error(short)?.description.hasPrefix("truncated") == true)
+    }
+
+    @Test func rejectsInconsistentModels() {
+        var broken = model
+        if case .dense(var d) = broken.networks[0].layers[2] {
+            d.weights[0] = .nan
+            broken.networks[0].layers[2] = .dense(d)
+        }
+        #expect(throws: WeightFileError.invalid("network 0, layer 2: weights contain NaN or infinity")) {
+            try WeightFormat.decode(WeightFormat.encode(broken))
+        }
+        var mismatched = model
+        mismatched.networks[1].layers.removeFirst()
+        #expect(throws: WeightFileError.invalid("network 1, layer 0: input size 5, expected 12")) {
+            try WeightFormat.decode(WeightFormat.encode(mismatched))
+        }
+    }
+
+    @Test func crcIsZlibs() {
+        #expect(CRC32.checksum(Array("123456789".utf8)[...]) == 0xCBF4_3926)
+    }
+}
