@@ -36,7 +36,9 @@ let package = Package(
         ]),
 
         .testTarget(name: "TactusCoreTests", dependencies: ["TactusCore", "CAllocCounter"]),
-        .testTarget(name: "TactusIOTests", dependencies: ["TactusIO"]),
+        .testTarget(name: "TactusIOTests", dependencies: ["TactusIO", "CSndfile"]),
+        // Runs the built `tactus` binary: exit codes and messages as a user sees them.
+        .testTarget(name: "TactusCLITests", dependencies: ["tactus"]),
         .testTarget(name: "ConformanceTests", dependencies: ["TactusCore", "TactusIO"]),
     ],
     swiftLanguageModes: [.v6]

@@ -62,6 +62,17 @@ def time_tactus(args, files: list[Path], jobs: int, tmp: Path) -> list[float]:
     return walls
 
 
+def cpu_name() -> str:
+    """CPU model from /proc/cpuinfo, else the machine type."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
 def row(name: str, walls: list[float], audio_s: float, madmom_wall: float | None) -> list[str]:
     """Table row: setting, runs, median wall, RTF, and speed ratio to madmom."""
     wall = statistics.median(walls)
@@ -98,7 +109,7 @@ def main() -> None:
     model = f"`--model {args.model}`" if args.model else "tactus's default model"
     notes = [
         f"{len(tracks)} files ({n_native} at 44.1 kHz), {audio_s:.1f} s of audio in total; "
-        f"{cores} cores ({platform.processor() or platform.machine()}), "
+        f"{cores} cores ({cpu_name()}), "
         f"Tactus commit {bl.git_describe(Path(__file__).resolve().parent.parent)}.",
         f"tactus: `tactus track FILES --output-dir DIR {model} --jobs N` "
         f"{args.tactus_args}, one process over all files, {args.repeats} runs each "

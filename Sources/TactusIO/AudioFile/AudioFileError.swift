@@ -5,7 +5,7 @@ public struct AudioFileError: Error, Equatable, CustomStringConvertible {
         case notReadable(String)
         case unsupportedFormat(String)
         case empty
-        case truncated(expected: Int, read: Int)
+        case truncated(String)
         case readFailed(String)
         case resampler(String)
     }
@@ -24,8 +24,7 @@ public struct AudioFileError: Error, Equatable, CustomStringConvertible {
         case .notReadable(let why): return "\(path): cannot open: \(why)"
         case .unsupportedFormat(let why): return "\(path): not a readable audio file: \(why)"
         case .empty: return "\(path): the file holds no audio samples"
-        case .truncated(let expected, let read):
-            return "\(path): truncated: the header announces \(expected) sample frames, only \(read) could be read"
+        case .truncated(let detail): return "\(path): truncated: \(detail)"
         case .readFailed(let why): return "\(path): read error: \(why)"
         case .resampler(let why): return "\(path): resampler error: \(why)"
         }

@@ -49,6 +49,26 @@ public final class AudioFileReader {
             sf_close(handle)
             throw AudioFileError(path: path, reason: .empty)
         }
+        if let detail = Self.truncation(handle) {
+            sf_close(handle)
+            throw AudioFileError(path: path, reason: .truncated(detail))
+        }
+    }
+
+    /// libsndfile quietly shortens a WAV/AIFF whose data chunk runs past the end of the file and
+    /// notes it in its log as "data : <declared> (should be <present>)": report that as truncation.
+    private static func truncation(_ handle: OpaquePointer) -> String? {
+        var log = [CChar](repeating: 0, count: 8192)
+        _ = sf_command(handle, Int32(SFC_GET_LOG_INFO), &log, Int32(log.count))
+        let text = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        for line in text.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == ":" || $0 == "(" || $0 == ")" })
+            // ["data", "<declared>", "should", "be", "<present>"]
+            guard fields.count >= 5, fields[0] == "data" || fields[0] == "SSND", fields[2] == "should",
+                  let declared = Int(fields[1]), let present = Int(fields[4]), declared > present else { continue }
+            return "the header announces \(declared) bytes of audio data, the file holds \(present)"
+        }
+        return nil
     }
 
     deinit { sf_close(file) }
@@ -96,7 +116,8 @@ public final class AudioFileReader {
             throw AudioFileError(path: path, reason: .readFailed(String(cString: sf_strerror(file))))
         }
         if total < frameCount {
-            throw AudioFileError(path: path, reason: .truncated(expected: frameCount, read: total))
+            throw AudioFileError(path: path, reason: .truncated(
+                "the header announces \(frameCount) sample frames, only \(total) could be read"))
         }
         if total == 0 { throw AudioFileError(path: path, reason: .empty) }
         try resampler?.flush(sink: sink)

@@ -21,5 +21,11 @@ public enum ModelFile {
 public struct ModelFileError: Error, Equatable, CustomStringConvertible {
     public let path: String
     public let message: String
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
     public var description: String { "\(path): not a usable weight file: \(message)" }
 }

@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+
+/// The `tactus` executable as a user runs it.
+@Suite struct TrackCommandTests {
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// The binary sits next to the test bundle in the build directory.
+    static let binary: URL = {
+        var dir = Bundle.main.bundleURL
+        while dir.path != "/" {
+            let candidate = dir.appendingPathComponent("tactus")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: ".build/debug/tactus")
+    }()
+
+    func run(_ args: [String]) throws -> Output {
+        let p = Process()
+        p.executableURL = Self.binary
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                      stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func tracksTheEmbeddedExample() throws {
+        let r = try run(["track", "--example"])
+        #expect(r.status == 0)
+        let beats = r.stdout.split(separator: "\n").compactMap { Double($0) }
+        #expect(beats.count > 50)
+        #expect(r.stderr.contains("F-measure"))
+    }
+
+    @Test func jsonLinesCarryTimeTempoActivation() throws {
+        let r = try run(["track", "--example", "--format", "jsonl"])
+        let first = try #require(r.stdout.split(separator: "\n").first)
+        let object = try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any]
+        #expect(object?["time"] is Double && object?["tempo"] is Double && object?["activation"] is Double)
+    }
+
+    @Test func aMissingFileFailsNamingIt() throws {
+        let r = try run(["track", "/nonexistent/song.wav"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("/nonexistent/song.wav: no such file"))
+    }
+
+    @Test func aBrokenModelFailsNamingIt() throws {
+        let path = NSTemporaryDirectory() + "tactus-broken-\(UUID().uuidString).tnn"
+        FileManager.default.createFile(atPath: path, contents: Data("nonsense".utf8))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try run(["track", "--example", "--model", path])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("\(path): not a usable weight file"))
+    }
+
+    @Test func aBadParameterNamesTheKey() throws {
+        let r = try run(["track", "--example", "--set", "tracker.max_bpm=9000"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("tracker.max_bpm"))
+        let unknown = try run(["track", "--example", "--set", "tracker.nope=1"])
+        #expect(unknown.stderr.contains("unknown key 'tracker.nope'"))
+    }
+}
