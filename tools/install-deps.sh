@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Tactus builds against (FFTW single precision, libsndfile, libsoxr,
+# ALSA, pkg-config). Skips apt entirely when they are already there. Run as root or with sudo.
+set -euo pipefail
+packages=(libfftw3-dev libsndfile1-dev libsoxr-dev libasound2-dev pkg-config)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "installing ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
