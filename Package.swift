@@ -19,9 +19,11 @@ let package = Package(
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
         // Counts malloc calls per thread; linked only into tests and benchmarks.
         .target(name: "CAllocCounter"),
+        // Matrix-vector kernel with AVX2/FMA run-time dispatch (pure computation).
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
         // Layer 1: pure computation (features, network, DBN, beat decision). No I/O.
-        .target(name: "TactusCore", dependencies: ["CFFTW"]),
+        .target(name: "TactusCore", dependencies: ["CFFTW", "CKernels"]),
         // Layer 2: I/O (audio files, resampling, model files).
         .target(name: "TactusIO", dependencies: ["TactusCore", "CSndfile", "CSoxr"]),
         // Layer 3: the executable.

@@ -151,7 +151,8 @@ def report(args, tracks, outputs, results, notes) -> str:
     lines = [
         f"## Beat-tracking accuracy, split `{args.split}` ({len(tracks)} {files})",
         "",
-        f"Tactus commit {bl.git_describe(Path(__file__).resolve().parent.parent)}; "
+        f"Tactus commit {bl.git_describe(Path(__file__).resolve().parent.parent)}, binary "
+        f"{args.binary_id}; "
         f"mir_eval {mir_eval.__version__}. F: F-measure, +-70 ms window. CMLt/AMLt: "
         "continuity, mir_eval defaults. Main columns skip beats before 5 s "
         "(mir_eval.beat.trim_beats, as mir_eval.beat.evaluate); '(no trim)' columns score all "
@@ -183,9 +184,11 @@ def main() -> None:
     outputs, notes = {}, []
     with tempfile.TemporaryDirectory(prefix="tactus-accuracy-") as tmp:
         tmp = Path(tmp)
+        tactus = bl.pin_binary(args.tactus, tmp)
+        args.binary_id = bl.binary_id(tactus)
         for i, (label, targs) in enumerate(configurations(args)):
             print(f"running {label}: tactus track {targs}", file=sys.stderr)
-            bl.run_tactus(args.tactus, [t.audio for t in tracks], tmp / f"tactus{i}", targs)
+            bl.run_tactus(tactus, [t.audio for t in tracks], tmp / f"tactus{i}", targs)
             outputs[label] = load_outputs(tracks, tmp / f"tactus{i}")
             notes.append(f"{label}: `tactus track FILES --output-dir DIR {targs}`".rstrip())
         if not args.no_madmom:

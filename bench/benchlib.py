@@ -6,6 +6,8 @@ Markdown tables. Standard library only, so speed.py runs under any Python 3.
 from __future__ import annotations
 
 import csv
+import datetime
+import hashlib
 import os
 import shlex
 import shutil
@@ -148,3 +150,24 @@ def git_describe(repo: Path) -> str:
         return rev + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+def binary_id(path: str) -> str:
+    """'sha256 <first 12 hex>, built <mtime UTC>' of a binary, to tie results to a build."""
+    p = Path(path)
+    digest = hashlib.sha256(p.read_bytes()).hexdigest()[:12]
+    built = datetime.datetime.fromtimestamp(p.stat().st_mtime, datetime.timezone.utc)
+    return f"sha256 {digest}, built {built:%Y-%m-%d %H:%M} UTC"
+
+
+def pin_binary(path: str, tmp_dir: Path) -> str:
+    """Copy the tactus binary into TMP_DIR so that a rebuild during the run changes nothing."""
+    copy = tmp_dir / "tactus"
+    shutil.copy2(path, copy)
+    return str(copy)
+
+
+def load_note() -> str:
+    """Load average at the start of a run (other work on the machine skews timings)."""
+    one, five, _ = os.getloadavg()
+    return f"load average at start {one:.2f} (1 min), {five:.2f} (5 min)"

@@ -90,6 +90,9 @@ def main() -> None:
     n_native = sum(bl.sample_rate(f) == bl.MADMOM_RATE for f in files)
     with tempfile.TemporaryDirectory(prefix="tactus-speed-") as tmp:
         tmp = Path(tmp)
+        load = bl.load_note()
+        args.tactus = bl.pin_binary(args.tactus, tmp)
+        binary = bl.binary_id(args.tactus)
         t1 = time_tactus(args, files, 1, tmp)
         tn = time_tactus(args, files, cores, tmp)
         m1 = mn = None
@@ -106,14 +109,15 @@ def main() -> None:
     if m1 is not None:
         rows += [row("madmom online, 1 process at a time", [m1], audio_s, None),
                  row(f"madmom online, {cores} processes at a time", [mn], audio_s, None)]
-    model = f"`--model {args.model}`" if args.model else "tactus's default model"
+    targs = " ".join(filter(None, [f"--model {args.model}" if args.model else "",
+                                   args.tactus_args]))
     notes = [
         f"{len(tracks)} files ({n_native} at 44.1 kHz), {audio_s:.1f} s of audio in total; "
         f"{cores} cores ({cpu_name()}), "
-        f"Tactus commit {bl.git_describe(Path(__file__).resolve().parent.parent)}.",
-        f"tactus: `tactus track FILES --output-dir DIR {model} --jobs N` "
-        f"{args.tactus_args}, one process over all files, {args.repeats} runs each "
-        "(median).".replace("  ", " "),
+        f"Tactus commit {bl.git_describe(Path(__file__).resolve().parent.parent)}, binary "
+        f"{binary}; {load}.",
+        f"tactus: `tactus track FILES --output-dir DIR {targs} --jobs N`".replace("  ", " ")
+        + f", one process over all files, {args.repeats} runs each (median).",
         "madmom 0.16.1: `DBNBeatTracker online FILE`, one process per file "
         "(includes Python start-up and model loading each time), OMP/OpenBLAS/MKL threads = 1; "
         "run once per setting.",

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Runtime state and packed weights of one LSTM layer, stepped one frame at a time.
@@ -128,23 +129,11 @@ final class DenseLayer: NetworkLayer {
     }
 }
 
-/// z += xᵀ·W for an input-major matrix W (rows × width), four rows per pass so that each
-/// accumulator is loaded and stored once per four multiply-adds; the inner loop vectorises.
+/// z += xᵀ·W for an input-major matrix W (rows × width): the C kernel, AVX2/FMA where available.
 enum MatrixProduct {
     @inline(__always)
     static func accumulate(_ z: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>,
                            _ x: UnsafePointer<Float>, rows: Int, width: Int) {
-        var i = 0
-        while i + 4 <= rows {
-            let x0 = x[i], x1 = x[i + 1], x2 = x[i + 2], x3 = x[i + 3]
-            let w0 = w + i * width, w1 = w0 + width, w2 = w1 + width, w3 = w2 + width
-            for k in 0..<width { z[k] += (w0[k] * x0 + w1[k] * x1) + (w2[k] * x2 + w3[k] * x3) }
-            i += 4
-        }
-        while i < rows {
-            let xi = x[i], wi = w + i * width
-            for k in 0..<width { z[k] += wi[k] * xi }
-            i += 1
-        }
+        tactus_accumulate(z, w, x, rows, width)
     }
 }

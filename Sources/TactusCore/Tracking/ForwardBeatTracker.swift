@@ -28,12 +28,18 @@ public final class ForwardBeatTracker {
     private let stateCount: Int
     private let tempoCount: Int
     private let first: UnsafeMutablePointer<Int>
+    private let last: UnsafeMutablePointer<Int>
     private let length: UnsafeMutablePointer<Int>
     /// States of each chain that lie in the beat region (position < 1/observation λ).
     private let beatStates: UnsafeMutablePointer<Int>
-    private let fromOffsets: UnsafeMutablePointer<Int>       // tempoCount + 1
-    private let fromLastState: UnsafeMutablePointer<Int>
-    private let fromProbability: UnsafeMutablePointer<Double>
+    /// Tempo transitions as a dense matrix by destination, `probability[to·tempoCount + from]`,
+    /// zero where no transition exists, and for each group of four destinations the range of
+    /// source tempi any of them can come from.
+    private let probability: UnsafeMutablePointer<Double>
+    private let groupFrom: UnsafeMutablePointer<Int>
+    private let groupTo: UnsafeMutablePointer<Int>
+    /// Probability of the last state of every tempo chain at the previous frame.
+    private let lastValues: UnsafeMutablePointer<Double>
     private var previous: UnsafeMutablePointer<Double>
     private var current: UnsafeMutablePointer<Double>
 
@@ -51,30 +57,34 @@ public final class ForwardBeatTracker {
         stateCount = stateSpace.stateCount
         tempoCount = stateSpace.intervals.count
         first = .allocate(capacity: tempoCount)
+        last = .allocate(capacity: tempoCount)
         length = .allocate(capacity: tempoCount)
         beatStates = .allocate(capacity: tempoCount)
         let border = 1 / config.observationLambda
         for t in 0..<tempoCount {
             first[t] = stateSpace.firstStates[t]
+            last[t] = stateSpace.lastStates[t]
             length[t] = stateSpace.intervals[t]
             var n = 0
             while n < length[t] && stateSpace.positions[first[t] + n] < border { n += 1 }
             beatStates[t] = n
         }
-        let total = transitions.tempoFrom.reduce(0) { $0 + $1.count }
-        fromOffsets = .allocate(capacity: tempoCount + 1)
-        fromLastState = .allocate(capacity: max(total, 1))
-        fromProbability = .allocate(capacity: max(total, 1))
-        var k = 0
-        for t in 0..<tempoCount {
-            fromOffsets[t] = k
-            for (i, from) in transitions.tempoFrom[t].enumerated() {
-                fromLastState[k] = stateSpace.lastStates[from]
-                fromProbability[k] = transitions.tempoProbability[t][i]
-                k += 1
+        let groups = (tempoCount + 3) / 4
+        probability = .allocate(capacity: 4 * groups * tempoCount)
+        probability.initialize(repeating: 0, count: 4 * groups * tempoCount)
+        groupFrom = .allocate(capacity: groups)
+        groupTo = .allocate(capacity: groups)
+        groupFrom.initialize(repeating: tempoCount, count: groups)
+        groupTo.initialize(repeating: 0, count: groups)
+        for to in 0..<tempoCount {
+            for (k, from) in transitions.tempoFrom[to].enumerated() {
+                probability[to * tempoCount + from] = transitions.tempoProbability[to][k]
+                groupFrom[to / 4] = min(groupFrom[to / 4], from)
+                groupTo[to / 4] = max(groupTo[to / 4], from + 1)
             }
         }
-        fromOffsets[tempoCount] = k
+        lastValues = .allocate(capacity: tempoCount)
+        lastValues.initialize(repeating: 0, count: tempoCount)
         previous = .allocate(capacity: stateCount)
         current = .allocate(capacity: stateCount)
         previous.initialize(repeating: 1 / Double(stateCount), count: stateCount)
@@ -82,8 +92,8 @@ public final class ForwardBeatTracker {
     }
 
     deinit {
-        first.deallocate(); length.deallocate(); beatStates.deallocate()
-        fromOffsets.deallocate(); fromLastState.deallocate(); fromProbability.deallocate()
+        first.deallocate(); last.deallocate(); length.deallocate(); beatStates.deallocate()
+        probability.deallocate(); groupFrom.deallocate(); groupTo.deallocate(); lastValues.deallocate()
         previous.deallocate(); current.deallocate()
     }
 
@@ -105,18 +115,47 @@ public final class ForwardBeatTracker {
         let beatDensity = exp(log(activation))
         let otherDensity = exp(log((1 - activation) / (config.observationLambda - 1)))
         let prev = previous, cur = current
-        var sum = 0.0
+        // Entering a tempo chain: sum over the last states of all chains it can be reached from.
+        // Four destinations at a time, each summed in ascending source order as madmom does; the
+        // zero entries padding a group's range add exact zeros, so the sums are unchanged.
+        for t in 0..<tempoCount { lastValues[t] = prev[last[t]] }
+        var to = 0
+        while to < tempoCount {
+            let g = to / 4
+            let p0 = probability + to * tempoCount
+            var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0
+            if to + 4 <= tempoCount {
+                let p1 = p0 + tempoCount, p2 = p1 + tempoCount, p3 = p2 + tempoCount
+                for from in groupFrom[g]..<max(groupFrom[g], groupTo[g]) {
+                    let v = lastValues[from]
+                    a0 += v * p0[from]; a1 += v * p1[from]; a2 += v * p2[from]; a3 += v * p3[from]
+                }
+                cur[first[to]] = a0; cur[first[to + 1]] = a1; cur[first[to + 2]] = a2; cur[first[to + 3]] = a3
+                to += 4
+            } else {
+                for from in groupFrom[g]..<max(groupFrom[g], groupTo[g]) { a0 += lastValues[from] * p0[from] }
+                cur[first[to]] = a0
+                to += 1
+            }
+        }
         for t in 0..<tempoCount {
             let s0 = first[t]
-            var p = 0.0
-            for k in fromOffsets[t]..<fromOffsets[t + 1] { p += prev[fromLastState[k]] * fromProbability[k] }
-            cur[s0] = p * (beatStates[t] > 0 ? beatDensity : otherDensity)
-            sum += cur[s0]
+            cur[s0] *= beatStates[t] > 0 ? beatDensity : otherDensity
             let beatEnd = s0 + beatStates[t], end = s0 + length[t]
             var s = s0 + 1
-            while s < beatEnd { cur[s] = prev[s - 1] * beatDensity; sum += cur[s]; s += 1 }
-            while s < end { cur[s] = prev[s - 1] * otherDensity; sum += cur[s]; s += 1 }
+            while s < beatEnd { cur[s] = prev[s - 1] * beatDensity; s += 1 }
+            while s < end { cur[s] = prev[s - 1] * otherDensity; s += 1 }
         }
+        // Four partial sums break the add latency chain; the order of summation only scales the
+        // whole distribution by a factor within rounding, which leaves its argmax alone.
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var i = 0
+        while i + 4 <= stateCount {
+            s0 += cur[i]; s1 += cur[i + 1]; s2 += cur[i + 2]; s3 += cur[i + 3]
+            i += 4
+        }
+        while i < stateCount { s0 += cur[i]; i += 1 }
+        let sum = (s0 + s1) + (s2 + s3)
         let frame = frameIndex
         frameIndex += 1
         guard sum > 0, sum.isFinite else {
