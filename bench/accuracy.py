@@ -13,7 +13,8 @@ Run with the harness venv (bench/setup-venv.sh) from the repository root:
         --config "tactus (madmom weights)=--model reference/madmom_beats_lstm.tnn" \\
         --config "tactus (onset fallback)=--no-model" --out bench/results/accuracy-valid.md
 
-Without --config, one configuration --label (default "tactus") with --tactus-args is run.
+Without --config, one configuration --label (default "tactus") with --tactus-args is run;
+write it with '=' when the value starts with '-': --tactus-args="--no-model".
 --no-madmom skips the reference tracker. Outputs go to a temp dir; nothing is cached.
 """
 from __future__ import annotations
@@ -36,7 +37,7 @@ MADMOM_LABEL = "madmom 0.16.1 online"
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--tactus", required=True, help="path to the tactus binary")
-    p.add_argument("--tactus-args", default="", help="arguments for the single configuration")
+    p.add_argument("--tactus-args", default="", help='arguments for the single configuration; use --tactus-args="--no-model"')
     p.add_argument("--label", default="tactus", help="name of the single configuration")
     p.add_argument("--config", action="append", default=[], metavar="LABEL=ARGS",
                    help="a tactus configuration (repeatable); overrides --label/--tactus-args")

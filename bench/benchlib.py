@@ -17,7 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_DATA = Path("/work/shared/data")
+# ../shared/data beside the checkout, as CI and the developers have it.
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 DEFAULT_MADMOM_VENV = Path.home() / ".cache/tactus/madmom-venv"
 MADMOM_RATE = 44100
 MADMOM_RESAMPLE_NOTE = (

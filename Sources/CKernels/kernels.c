@@ -4,33 +4,53 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
+// Accumulators for up to 13 vectors (104 columns) stay in registers across all rows: the weights
+// stream through once and nothing else touches memory. `n` is a compile-time constant at each
+// call site below, so the loops unroll and the array lives in ymm registers.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void tile_avx2(const int n, float *z, const float *w, const float *x, long rows, long width) {
+    __m256 acc[13];
+#pragma GCC unroll 13
+    for (int v = 0; v < n; v++) acc[v] = _mm256_loadu_ps(z + 8 * v);
+    for (long i = 0; i < rows; i++) {
+        const __m256 xi = _mm256_set1_ps(x[i]);
+        const float *wi = w + i * width;
+#pragma GCC unroll 13
+        for (int v = 0; v < n; v++) acc[v] = _mm256_fmadd_ps(_mm256_loadu_ps(wi + 8 * v), xi, acc[v]);
+    }
+#pragma GCC unroll 13
+    for (int v = 0; v < n; v++) _mm256_storeu_ps(z + 8 * v, acc[v]);
+}
+
 __attribute__((target("avx2,fma")))
 static void accumulate_avx2(float *z, const float *w, const float *x, long rows, long width) {
-    long i = 0;
-    // Four rows per pass: each accumulator is loaded and stored once per four multiply-adds.
-    for (; i + 4 <= rows; i += 4) {
-        const float *w0 = w + i * width, *w1 = w0 + width, *w2 = w1 + width, *w3 = w2 + width;
-        __m256 x0 = _mm256_set1_ps(x[i]), x1 = _mm256_set1_ps(x[i + 1]);
-        __m256 x2 = _mm256_set1_ps(x[i + 2]), x3 = _mm256_set1_ps(x[i + 3]);
-        long k = 0;
-        for (; k + 8 <= width; k += 8) {
-            __m256 a = _mm256_loadu_ps(z + k);
-            a = _mm256_fmadd_ps(_mm256_loadu_ps(w0 + k), x0, a);
-            a = _mm256_fmadd_ps(_mm256_loadu_ps(w1 + k), x1, a);
-            a = _mm256_fmadd_ps(_mm256_loadu_ps(w2 + k), x2, a);
-            a = _mm256_fmadd_ps(_mm256_loadu_ps(w3 + k), x3, a);
-            _mm256_storeu_ps(z + k, a);
-        }
-        for (; k < width; k++)
-            z[k] += w0[k] * x[i] + w1[k] * x[i + 1] + w2[k] * x[i + 2] + w3[k] * x[i + 3];
+    if (width % 8 != 0) {
+        // Unpadded widths take the portable path (the network pads its layers to 8).
+        long i = 0;
+        for (; i < rows; i++) for (long k = 0; k < width; k++) z[k] += w[i * width + k] * x[i];
+        return;
     }
-    for (; i < rows; i++) {
-        const float *wi = w + i * width;
-        __m256 xi = _mm256_set1_ps(x[i]);
-        long k = 0;
-        for (; k + 8 <= width; k += 8)
-            _mm256_storeu_ps(z + k, _mm256_fmadd_ps(_mm256_loadu_ps(wi + k), xi, _mm256_loadu_ps(z + k)));
-        for (; k < width; k++) z[k] += wi[k] * x[i];
+    long k = 0;
+    while (k < width) {
+        long vectors = (width - k) / 8;
+        if (vectors >= 13 && (vectors == 13 || vectors >= 26)) vectors = 13;
+        else if (vectors > 13) vectors = 12;
+        switch (vectors) {
+        case 13: tile_avx2(13, z + k, w + k, x, rows, width); break;
+        case 12: tile_avx2(12, z + k, w + k, x, rows, width); break;
+        case 11: tile_avx2(11, z + k, w + k, x, rows, width); break;
+        case 10: tile_avx2(10, z + k, w + k, x, rows, width); break;
+        case 9: tile_avx2(9, z + k, w + k, x, rows, width); break;
+        case 8: tile_avx2(8, z + k, w + k, x, rows, width); break;
+        case 7: tile_avx2(7, z + k, w + k, x, rows, width); break;
+        case 6: tile_avx2(6, z + k, w + k, x, rows, width); break;
+        case 5: tile_avx2(5, z + k, w + k, x, rows, width); break;
+        case 4: tile_avx2(4, z + k, w + k, x, rows, width); break;
+        case 3: tile_avx2(3, z + k, w + k, x, rows, width); break;
+        case 2: tile_avx2(2, z + k, w + k, x, rows, width); break;
+        default: tile_avx2(1, z + k, w + k, x, rows, width); break;
+        }
+        k += 8 * vectors;
     }
 }
 #endif

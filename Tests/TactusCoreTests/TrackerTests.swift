@@ -1,4 +1,4 @@
-import TactusCore
+@testable import TactusCore
 import Testing
 
 @Suite struct TrackerTests {
@@ -49,5 +49,24 @@ import Testing
             #expect(step.tempo.isFinite && step.phase.isFinite)
         }
         #expect(tracker.distribution.allSatisfy { $0.isFinite })
+    }
+}
+
+@Suite struct ArgmaxTests {
+    /// numpy's argmax: the first index of the largest value, ties included, whatever the lane.
+    @Test func firstIndexOfTheMaximum() {
+        let cases: [([Double], Int)] = [
+            ([1, 5, 3, 5, 5], 1), ([0, 0, 0, 0, 0, 0, 0], 0), ([1, 2, 3, 4, 9, 9, 9, 9, 9], 4),
+            ([3, 1, 1, 1, 2, 1, 3, 3], 0), ([1, 1, 1, 1, 1, 7], 5), ([2], 0), ([1, 1, 1, 8, 8, 1, 1, 8], 3),
+        ]
+        for (values, expected) in cases {
+            #expect(values.withUnsafeBufferPointer { ForwardBeatTracker.firstArgmax($0.baseAddress!, $0.count) } == expected)
+        }
+        var rng = SplitMix64(seed: 2)
+        for _ in 0..<200 {
+            let v = (0..<Int(rng.next() % 40 + 1)).map { _ in Double(rng.next() % 5) }
+            let expected = v.firstIndex(of: v.max()!)!
+            #expect(v.withUnsafeBufferPointer { ForwardBeatTracker.firstArgmax($0.baseAddress!, $0.count) } == expected)
+        }
     }
 }

@@ -9,7 +9,9 @@ final class LSTMLayer: NetworkLayer {
     let inputCount: Int
     let units: Int
     let outputActivation: Nonlinearity
-    private let width: Int                          // 4 · units
+    /// Row length of the packed matrices: 4 · units, padded with zero columns to a multiple of 8
+    /// so that the kernel runs whole AVX vectors.
+    private let width: Int
     private let inputWeights: UnsafeMutablePointer<Float>      // inputCount × width
     private let recurrentWeights: UnsafeMutablePointer<Float>  // units × width
     private let bias: UnsafeMutablePointer<Float>              // width
@@ -25,10 +27,13 @@ final class LSTMLayer: NetworkLayer {
         inputCount = spec.inputCount
         units = spec.units
         outputActivation = spec.outputActivation
-        width = 4 * units
+        width = (4 * units + 7) / 8 * 8
         inputWeights = .allocate(capacity: inputCount * width)
+        inputWeights.initialize(repeating: 0, count: inputCount * width)
         recurrentWeights = .allocate(capacity: units * width)
+        recurrentWeights.initialize(repeating: 0, count: units * width)
         bias = .allocate(capacity: width)
+        bias.initialize(repeating: 0, count: width)
         peepholes = .allocate(capacity: 3 * units)
         peepholes.initialize(repeating: 0, count: 3 * units)
         initialOutput = .allocate(capacity: units)

@@ -97,6 +97,31 @@ public final class ForwardBeatTracker {
         previous.deallocate(); current.deallocate()
     }
 
+    /// Index of the first largest value (numpy's argmax), in four interleaved lanes so that the
+    /// comparisons do not form one long dependency chain.
+    static func firstArgmax(_ v: UnsafePointer<Double>, _ count: Int) -> Int {
+        var value = (-Double.infinity, -Double.infinity, -Double.infinity, -Double.infinity)
+        var index = (0, 1, 2, 3)
+        var i = 0
+        while i + 4 <= count {
+            if v[i] > value.0 { value.0 = v[i]; index.0 = i }
+            if v[i + 1] > value.1 { value.1 = v[i + 1]; index.1 = i + 1 }
+            if v[i + 2] > value.2 { value.2 = v[i + 2]; index.2 = i + 2 }
+            if v[i + 3] > value.3 { value.3 = v[i + 3]; index.3 = i + 3 }
+            i += 4
+        }
+        while i < count {
+            if v[i] > value.0 || (v[i] == value.0 && i < index.0) { value.0 = v[i]; index.0 = i }
+            i += 1
+        }
+        // Each lane holds its first maximum; the overall first is the smallest index among equals.
+        var best = index.0, bestValue = value.0
+        if value.1 > bestValue || (value.1 == bestValue && index.1 < best) { best = index.1; bestValue = value.1 }
+        if value.2 > bestValue || (value.2 == bestValue && index.2 < best) { best = index.2; bestValue = value.2 }
+        if value.3 > bestValue || (value.3 == bestValue && index.3 < best) { best = index.3 }
+        return best
+    }
+
     public func reset() {
         previous.update(repeating: 1 / Double(stateCount), count: stateCount)
         frameIndex = 0
@@ -166,13 +191,8 @@ public final class ForwardBeatTracker {
                                phase: 0, isBeat: false)
         }
         let norm = 1 / sum
-        var best = 0
-        var bestValue = -1.0
-        for s in 0..<stateCount {
-            let v = cur[s] * norm
-            cur[s] = v
-            if v > bestValue { bestValue = v; best = s }
-        }
+        for s in 0..<stateCount { cur[s] *= norm }
+        let best = Self.firstArgmax(cur, stateCount)
         swap(&previous, &current)
         let inBeatRegion = stateSpace.positions[best] < 1 / config.observationLambda
         var isBeat = false
