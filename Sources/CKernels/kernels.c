@@ -53,6 +53,47 @@ static void accumulate_avx2(float *z, const float *w, const float *x, long rows,
         k += 8 * vectors;
     }
 }
+
+// exp as FastMath.exp in Swift (Cephes expf: Cody-Waite reduction, degree-6 polynomial, 2^n from
+// the 1.5*2^23 magic number), eight lanes at a time.
+__attribute__((target("avx2,fma"), always_inline))
+static inline __m256 exp_avx2(__m256 x) {
+    const __m256 magic = _mm256_set1_ps(12582912.0f);
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
+    __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(1.4426950408889634f), magic);
+    __m256 n = _mm256_sub_ps(t, magic);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fmadd_ps(n, _mm256_set1_ps(2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    __m256 e = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
+    __m256i bits = _mm256_sub_epi32(_mm256_castps_si256(t), _mm256_set1_epi32(0x4B400000 - 127));
+    return _mm256_mul_ps(e, _mm256_castsi256_ps(_mm256_slli_epi32(bits, 23)));
+}
+
+// In place: x = 1 / (1 + exp(-scale * x)) * outScale - outShift; sigmoid is (1, 1, 0), tanh (2, 2, 1).
+__attribute__((target("avx2,fma")))
+static void logistic_avx2(float *x, long n, float scale, float outScale, float outShift) {
+    const __m256 one = _mm256_set1_ps(1.0f), s = _mm256_set1_ps(-scale);
+    const __m256 a = _mm256_set1_ps(outScale), b = _mm256_set1_ps(outShift);
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 e = exp_avx2(_mm256_mul_ps(_mm256_loadu_ps(x + i), s));
+        __m256 y = _mm256_div_ps(a, _mm256_add_ps(one, e));
+        _mm256_storeu_ps(x + i, _mm256_sub_ps(y, b));
+    }
+    if (i < n) {
+        float tail[8] = {0};
+        for (long k = i; k < n; k++) tail[k - i] = x[k];
+        __m256 e = exp_avx2(_mm256_mul_ps(_mm256_loadu_ps(tail), s));
+        _mm256_storeu_ps(tail, _mm256_sub_ps(_mm256_div_ps(a, _mm256_add_ps(one, e)), b));
+        for (long k = i; k < n; k++) x[k] = tail[k - i];
+    }
+}
 #endif
 
 static void accumulate_generic(float *z, const float *w, const float *x, long rows, long width) {
@@ -68,6 +109,29 @@ static void accumulate_generic(float *z, const float *w, const float *x, long ro
     }
 }
 
+static float exp_generic(float value) {
+    float x = value < -87.0f ? -87.0f : (value > 88.0f ? 88.0f : value);
+    const float magic = 12582912.0f;
+    float t = x * 1.4426950408889634f + magic;
+    float n = t - magic;
+    float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float e = p * (r * r) + r + 1.0f;
+    union { float f; unsigned u; } tb = {t}, scale;
+    scale.u = (tb.u - (0x4B400000u - 127u)) << 23;
+    return e * scale.f;
+}
+
+static void logistic_generic(float *x, long n, float scale, float outScale, float outShift) {
+    for (long i = 0; i < n; i++) x[i] = outScale / (1.0f + exp_generic(-scale * x[i])) - outShift;
+}
+
+typedef void (*logistic_fn)(float *, long, float, float, float);
 typedef void (*accumulate_fn)(float *, const float *, const float *, long, long);
 
 static accumulate_fn choose(void) {
@@ -78,14 +142,37 @@ static accumulate_fn choose(void) {
     return accumulate_generic;
 }
 
-// Chosen on first use; a benign race (every thread computes the same pointer).
+// Chosen on first use; a benign race (every thread computes the same pointers).
 static accumulate_fn chosen;
+static logistic_fn chosen_logistic;
+
+static void choose_all(void) {
+    accumulate_fn f = choose();
+    logistic_fn g = logistic_generic;
+#if defined(__x86_64__)
+    if (f == accumulate_avx2) g = logistic_avx2;
+#endif
+    __atomic_store_n(&chosen_logistic, g, __ATOMIC_RELAXED);
+    __atomic_store_n(&chosen, f, __ATOMIC_RELAXED);
+}
+
+void tactus_sigmoid(float *x, long n) {
+    logistic_fn g = __atomic_load_n(&chosen_logistic, __ATOMIC_RELAXED);
+    if (!g) { choose_all(); g = __atomic_load_n(&chosen_logistic, __ATOMIC_RELAXED); }
+    g(x, n, 1.0f, 1.0f, 0.0f);
+}
+
+void tactus_tanh(float *x, long n) {
+    logistic_fn g = __atomic_load_n(&chosen_logistic, __ATOMIC_RELAXED);
+    if (!g) { choose_all(); g = __atomic_load_n(&chosen_logistic, __ATOMIC_RELAXED); }
+    g(x, n, 2.0f, 2.0f, 1.0f);
+}
 
 void tactus_accumulate(float *z, const float *w, const float *x, long rows, long width) {
     accumulate_fn f = __atomic_load_n(&chosen, __ATOMIC_RELAXED);
     if (!f) {
-        f = choose();
-        __atomic_store_n(&chosen, f, __ATOMIC_RELAXED);
+        choose_all();
+        f = __atomic_load_n(&chosen, __ATOMIC_RELAXED);
     }
     f(z, w, x, rows, width);
 }
