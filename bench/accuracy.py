@@ -202,10 +202,7 @@ def main() -> None:
                 notes.append(bl.MADMOM_RESAMPLE_NOTE)
     results = {system: score_system(tracks, beats) for system, beats in outputs.items()}
     text = report(args, tracks, outputs, results, notes)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+    bl.emit_report(text, args.out)
 
 
 if __name__ == "__main__":

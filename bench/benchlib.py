@@ -172,3 +172,11 @@ def load_note() -> str:
     """Load average at the start of a run (other work on the machine skews timings)."""
     one, five, _ = os.getloadavg()
     return f"load average at start {one:.2f} (1 min), {five:.2f} (5 min)"
+
+
+def emit_report(text: str, out: Path | None) -> None:
+    """Print a Markdown report and, when asked, write it to OUT too."""
+    print(text)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)

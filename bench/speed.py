@@ -128,10 +128,7 @@ def main() -> None:
         notes.append(bl.MADMOM_RESAMPLE_NOTE)
     text = "\n".join([f"## Speed: tactus vs madmom online ({len(tracks)} files)", "",
                       *[f"- {n}" for n in notes], "", bl.markdown_table(header, rows), ""])
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+    bl.emit_report(text, args.out)
 
 
 if __name__ == "__main__":
