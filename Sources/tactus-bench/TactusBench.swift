@@ -4,11 +4,19 @@ import Foundation
 import TactusCore
 import TactusIO
 
-/// Cost per hop of each pipeline stage (median, p99) and heap allocations per hop in steady state.
 @main
 struct TactusBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tactus-bench",
+        abstract: "Benchmarks of the Tactus core.",
+        subcommands: [CostCommand.self, SignalsCommand.self],
+        defaultSubcommand: CostCommand.self)
+}
+
+/// Cost per hop of each pipeline stage (median, p99) and heap allocations per hop in steady state.
+struct CostCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cost",
         abstract: "Per-hop cost of each stage (features, network, DBN) and allocations per hop.")
 
     @Argument(help: "Audio files to run (default: the generated example, 30 s).")

@@ -34,7 +34,7 @@ struct TrackCommand: ParsableCommand {
     @Option(help: "Output format: text or jsonl.")
     var format: OutputFormat = .text
 
-    @Option(help: "Write the per-frame activation ('time activation' lines) to this file, or into this directory for several inputs.")
+    @Option(help: "Write per-frame values (time, activation, tempo, phase, confidence, gate) to this file, or into this directory for several inputs.")
     var activations: String?
 
     @Option(help: "Write each input's beats to DIR/<stem>.beats.txt (or .jsonl) instead of stdout.")
@@ -82,11 +82,11 @@ struct TrackCommand: ParsableCommand {
         if example {
             let signal = ExampleSignal()
             let result = try FileTracker.track(samples: signal.samples, config: config, model: spec,
-                                               keepActivations: activations != nil)
+                                               keepFrames: activations != nil)
             let writer = BeatWriter(format: format)
             print(writer.render(result.beats), terminator: "")
             if let activations { try writeActivations(result, to: activations, config: config) }
-            let f = BeatEvaluation.fMeasure(detections: result.beats.map(\.time), annotations: signal.beats)
+            let f = BeatEvaluation.fMeasure(detections: result.beats.map(\.beatTime), annotations: signal.beats)
             Console.note(String(format: "example: %d beats found, %d generated at 120 BPM; F-measure (±70 ms) %.3f",
                                 result.beats.count, signal.beats.count, f))
             return
@@ -140,7 +140,7 @@ struct TrackCommand: ParsableCommand {
             while true {
                 let i: Int = next.withLock { n in defer { n += 1 }; return n }
                 if i >= files.count { break }
-                let r = Result { try FileTracker.track(path: files[i], config: config, model: model, keepActivations: keep) }
+                let r = Result { try FileTracker.track(path: files[i], config: config, model: model, keepFrames: keep) }
                 results.withLock { $0[i] = r }
                 flush()
             }
@@ -174,10 +174,10 @@ struct TrackCommand: ParsableCommand {
     static func writeActivations(_ result: TrackResult, to path: String, config: TactusConfig) throws {
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        let fps = config.features.frameRate
-        var text = ""
-        for (i, a) in (result.activations ?? []).enumerated() {
-            text += String(format: "%.2f %.6f\n", Double(i) / fps, a)
+        var text = "# time activation tempo phase_frames confidence gate\n"
+        for f in result.frames ?? [] {
+            text += String(format: "%.2f %.6f %.2f %.2f %.4f %d\n", f.time, f.activation, f.tracker.tempo,
+                           f.tracker.phaseFrames, f.tracker.confidence, f.gateOpen ? 1 : 0)
         }
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }

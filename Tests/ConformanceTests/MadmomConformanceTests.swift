@@ -16,7 +16,7 @@ struct MadmomConformanceTests {
     static let model: ModelSpec? = try? ModelFile.load(path: ReferenceData.modelPath)
 
     func run(_ item: ReferenceData.Item) throws -> Run {
-        let pipeline = try BeatPipeline(config: TactusConfig(), model: Self.model)
+        let pipeline = try BeatPipeline(config: .madmom, model: Self.model)
         let reader = try AudioFileReader(path: item.audioPath)
         var run = Run()
         try reader.read(resampledTo: 44_100) { block in

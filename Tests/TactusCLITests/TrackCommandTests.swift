@@ -43,11 +43,22 @@ import Testing
         #expect(r.stderr.contains("F-measure"))
     }
 
-    @Test func jsonLinesCarryTimeTempoActivation() throws {
+    /// docs/events.md, version 1.
+    @Test func jsonLinesFollowTheEventSchema() throws {
         let r = try run(["track", "--example", "--format", "jsonl"])
-        let first = try #require(r.stdout.split(separator: "\n").first)
-        let object = try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any]
-        #expect(object?["time"] is Double && object?["tempo"] is Double && object?["activation"] is Double)
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count > 50)
+        for line in lines {
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(o["v"] as? Int == 1 && o["event"] as? String == "beat")
+            #expect(o["time"] is Double && o["emitted"] is Double && o["tempo"] is Double)
+            #expect(o["confidence"] is Double && o["count"] is Int && o["predicted"] is Bool)
+        }
+        // Once locked, beats leave ahead of time.
+        let predicted = try lines.compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .filter { $0["predicted"] as? Bool == true }
+        #expect(predicted.count > 40)
+        #expect(predicted.allSatisfy { ($0["time"] as! Double) - ($0["emitted"] as! Double) >= 0.05 - 1e-3 })
     }
 
     @Test func aMissingFileFailsNamingIt() throws {

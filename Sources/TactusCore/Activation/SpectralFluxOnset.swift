@@ -61,7 +61,7 @@ public struct OnsetConfig: Sendable, Equatable {
     /// Half-life of the running peak used as the scale (s).
     public var peakHalfLife: Double = 5
     /// Smallest scale, so that near-silence is not amplified to full activations (flux units).
-    public var floor: Float = 1
+    public var floor: Float = 10
     /// Smallest and (1 − it) largest activation.
     public var activationFloor: Float = 0.02
 

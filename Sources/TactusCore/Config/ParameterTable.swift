@@ -19,6 +19,7 @@ public struct Parameter: Sendable {
         case int(ClosedRange<Int>)
         case double(ClosedRange<Double>)
         case string
+        case choice([String])
     }
 
     public let key: String
@@ -36,6 +37,7 @@ public struct Parameter: Sendable {
         case .int(let r): return "\(r.lowerBound)...\(r.upperBound)"
         case .double(let r): return "\(r.lowerBound)...\(r.upperBound)"
         case .string: return "text"
+        case .choice(let options): return options.joined(separator: "|")
         }
     }
 
@@ -47,7 +49,7 @@ public struct Parameter: Sendable {
         case .double:
             guard let v = Double(text), v.isFinite else { throw .invalid(key: key, "'\(text)' is not a number") }
             return .double(v)
-        case .string:
+        case .string, .choice:
             return .string(text)
         }
     }
@@ -63,6 +65,8 @@ public struct Parameter: Sendable {
             guard r.contains(Double(v)) else { throw .invalid(key: key, "\(v) is outside \(rangeDescription) \(unit)") }
         case (.string, .string):
             break
+        case (.choice(let options), .string(let v)):
+            guard options.contains(v) else { throw .invalid(key: key, "'\(v)' is not one of \(rangeDescription)") }
         default:
             throw .invalid(key: key, "expected \(typeName), got \(value)")
         }
@@ -73,6 +77,7 @@ public struct Parameter: Sendable {
         case .int: return "an integer"
         case .double: return "a number"
         case .string: return "a string"
+        case .choice(let options): return "one of \(options.joined(separator: ", "))"
         }
     }
 }
@@ -135,6 +140,31 @@ public enum ParameterTable {
                "tempo change penalty; larger keeps the tempo steadier", \.tracker.transitionLambda),
         double("tracker.observation_lambda", "", 2...1_000,
                "the beat region is the first 1/lambda of each beat", \.tracker.observationLambda),
+        double("tracker.prior_bpm", "BPM", 0...400,
+               "preferred tempo, applied at every beat boundary; 0 = no prior (madmom)", \.tracker.priorBPM),
+        double("tracker.prior_width", "octaves", 0.05...4, "width of the tempo prior (one standard deviation)",
+               \.tracker.priorWidth),
+        double("tracker.start_bpm", "BPM", 0...400,
+               "centre of the initial tempo distribution (predictive mode); 0 = uniform", \.tracker.startBPM),
+        double("tracker.start_width", "octaves", 0.05...4, "width of the initial tempo distribution",
+               \.tracker.startWidth),
+        double("tracker.reset_rate", "1/s", 0...1,
+               "share of the start distribution mixed in per second (predictive mode), to re-find tempo jumps",
+               \.tracker.resetRate),
+        Parameter(key: "emission.mode", unit: "", kind: .choice(EmissionConfig.Mode.allCases.map(\.rawValue)),
+                  summary: "predictive: beats sent ahead once locked; reactive: madmom's online tracker exactly",
+                  get: { .string($0.emission.mode.rawValue) },
+                  set: { c, v in if case .string(let s) = v, let m = EmissionConfig.Mode(rawValue: s) { c.emission.mode = m } }),
+        double("emission.lead", "s", 0...0.25, "how early a predicted beat is sent", \.emission.lead),
+        double("emission.lock_threshold", "", 0.01...1,
+               "tracker confidence above which beats are predicted", \.emission.lockThreshold),
+        double("emission.offset", "s", -0.1...0.1, "added to every beat time (activation lag correction)",
+               \.emission.offset),
+        double("emission.gate_level", "dBFS", -200...0, "quieter hops close the gate (no beats)", \.emission.gateLevel),
+        double("emission.gate_activation", "", 0...1,
+               "the gate closes when the activation stays below this for gate_hold s", \.emission.gateActivation),
+        double("emission.gate_hold", "s", 0.1...30, "how long an activation peak keeps the gate open",
+               \.emission.gateHold),
         double("onset.mean_window", "s", 0.01...10,
                "causal moving mean removed from the spectral flux (no-model fallback)", \.onset.meanWindow),
         double("onset.peak_half_life", "s", 0.1...600,

@@ -4,6 +4,7 @@ public struct TactusConfig: Sendable, Equatable {
     public var features = FeatureConfig()
     public var tracker = TrackerConfig()
     public var onset = OnsetConfig()
+    public var emission = EmissionConfig()
     /// Weight file of the beat network; empty selects the spectral-flux onset fallback.
     public var modelPath: String = ""
 
@@ -24,9 +25,19 @@ public struct TactusConfig: Sendable, Equatable {
         if features.maxFrequency > features.sampleRate / 2 {
             throw .invalid(key: "features.max_frequency", "must not exceed half the sample rate")
         }
+        if emission.lead >= 60 / tracker.maxBPM {
+            throw .invalid(key: "emission.lead", "must be shorter than the shortest beat period (60/tracker.max_bpm s)")
+        }
         if features.frameSize % 2 != 0 {
             throw .invalid(key: "features.frame_size", "must be even")
         }
+    }
+
+    /// madmom 0.16.1's online tracker exactly (reactive emission); with a model, its networks.
+    public static var madmom: TactusConfig {
+        var c = TactusConfig()
+        c.emission.mode = .reactive
+        return c
     }
 
     /// Sets one parameter from its text form (`--set key=value` on the command line).

@@ -6,6 +6,12 @@ public struct FrameResult: Sendable, Equatable {
     public var time: Double
     public var activation: Float
     public var tracker: TrackerStep
+    /// The beat event this frame sent, if any.
+    public var event: BeatEvent?
+    /// Whether the signal gate was open (always true in reactive mode).
+    public var gateOpen: Bool
+    /// Level of the newest hop (dBFS).
+    public var level: Double
 }
 
 /// The pure core, end to end: samples in, per-frame activations and beats out. File mode and the
@@ -16,6 +22,8 @@ public final class BeatPipeline {
     public let features: BeatFeatures
     public let activation: any BeatActivationFunction
     public let tracker: ForwardBeatTracker
+    public private(set) var gate: SignalGate
+    public private(set) var emitter: BeatEmitter
 
     /// `model`: a validated network, or nil for the spectral-flux fallback.
     public init(config: TactusConfig, model: ModelSpec?) throws(PipelineError) {
@@ -32,21 +40,43 @@ public final class BeatPipeline {
             activation = SpectralFluxOnset(bandCount: features.bandCount, frameRate: config.features.frameRate,
                                            config: config.onset)
         }
-        tracker = ForwardBeatTracker(config: config.tracker, frameRate: config.features.frameRate)
+        tracker = ForwardBeatTracker(config: Self.trackerConfig(config), frameRate: config.features.frameRate)
+        gate = SignalGate(config: config.emission, frameRate: config.features.frameRate)
+        emitter = BeatEmitter(config: config.emission, frameRate: config.features.frameRate)
+    }
+
+    /// Reactive mode is madmom's tracker exactly: uniform start and its early-beat rule.
+    static func trackerConfig(_ config: TactusConfig) -> TrackerConfig {
+        var t = config.tracker
+        switch config.emission.mode {
+        case .reactive:
+            t.startBPM = 0
+            t.resetRate = 0
+            t.dropEarlyBeats = true
+        case .predictive:
+            t.dropEarlyBeats = false
+        }
+        return t
     }
 
     public func reset() {
-        framer.reset(); features.reset(); activation.reset(); tracker.reset()
+        framer.reset(); features.reset(); activation.reset(); tracker.reset(); gate.reset(); emitter.reset()
     }
 
     /// Feeds samples (mono, at the processing rate); calls `onFrame` for every completed frame.
     public func process(_ samples: UnsafeBufferPointer<Float>, onFrame: (FrameResult) throws -> Void) rethrows {
-        let hop = Double(config.features.hopSize), rate = config.features.sampleRate
+        let hop = config.features.hopSize, rate = config.features.sampleRate
+        let predictive = config.emission.mode == .predictive
         try framer.push(samples) { frame, index in
             features.process(frame)
             let a = activation.process(UnsafePointer(features.values.baseAddress!))
-            let step = tracker.process(activation: a)
-            try onFrame(FrameResult(frame: index, time: Double(index) * hop / rate, activation: a, tracker: step))
+            let newest = UnsafeBufferPointer(rebasing: frame[(frame.count - hop)...])
+            let open = gate.update(hop: newest, activation: a) || !predictive
+            let step = tracker.process(activation: a, informative: open)
+            let time = Double(index * hop) / rate
+            let event = emitter.process(step: step, time: time, gateOpen: open)
+            try onFrame(FrameResult(frame: index, time: time, activation: a, tracker: step, event: event,
+                                    gateOpen: open, level: gate.level))
         }
     }
 }

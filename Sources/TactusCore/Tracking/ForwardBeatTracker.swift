@@ -10,8 +10,19 @@ public struct TrackerStep: Sendable, Equatable {
     public var tempo: Double
     /// Position inside the beat of that state, 0 ..< 1.
     public var phase: Double
-    /// True when this frame is reported as a beat.
+    /// True when this frame is reported as a beat (madmom's rule).
     public var isBeat: Bool
+    /// Beat interval of the most probable state (frames).
+    public var interval: Int = 0
+    /// Frames since the last beat, sub-frame: the posterior mean of the position around the most
+    /// probable state in its tempo chain (0 at the beat, slightly negative just before it).
+    public var phaseFrames: Double = 0
+    /// Posterior mass within ±4 % of the tempo and ±3 frames of the phase of the most probable
+    /// state, in [0, 1]: how sure the tracker is of "this tempo, this phase".
+    public var confidence: Double = 0
+    /// Beat interval (frames, fractional): the mean over that same neighbourhood, finer than the
+    /// integer intervals of the state space.
+    public var meanInterval: Double = 0
 }
 
 /// Online beat tracking with the forward algorithm over the bar-pointer beat state space
@@ -40,16 +51,25 @@ public final class ForwardBeatTracker {
     private let groupTo: UnsafeMutablePointer<Int>
     /// Probability of the last state of every tempo chain at the previous frame.
     private let lastValues: UnsafeMutablePointer<Double>
+    /// Tempo prior applied at every beat boundary (nil: none, madmom's model).
+    private let tempoWeights: UnsafeMutablePointer<Double>?
+    /// Initial distribution over states.
+    private let initial: UnsafeMutablePointer<Double>
+    /// Share of the start distribution mixed in every frame (0: madmom).
+    private let resetWeight: Double
     private var previous: UnsafeMutablePointer<Double>
     private var current: UnsafeMutablePointer<Double>
 
     private var frameIndex = 0
-    private var lastBeat = 0.0
+    private var lastBeat: Double
     public private(set) var beatCount = 0
 
     public init(config: TrackerConfig, frameRate: Double) {
         self.config = config
         self.frameRate = frameRate
+        resetWeight = config.resetRate / frameRate
+        // madmom starts its "last beat" at 0 s, which drops any beat in the first 60/max_bpm s.
+        lastBeat = config.dropEarlyBeats ? 0 : -.infinity
         stateSpace = BeatStateSpace(minInterval: 60 * frameRate / config.maxBPM,
                                     maxInterval: 60 * frameRate / config.minBPM,
                                     intervalCount: config.tempoCount > 0 ? config.tempoCount : nil)
@@ -85,16 +105,44 @@ public final class ForwardBeatTracker {
         }
         lastValues = .allocate(capacity: tempoCount)
         lastValues.initialize(repeating: 0, count: tempoCount)
+        if config.priorBPM > 0 {
+            let w = UnsafeMutablePointer<Double>.allocate(capacity: tempoCount)
+            for t in 0..<tempoCount {
+                w[t] = Self.logNormalWeight(bpm: 60 * frameRate / Double(stateSpace.intervals[t]),
+                                            centre: config.priorBPM, octaves: config.priorWidth)
+            }
+            tempoWeights = w
+        } else {
+            tempoWeights = nil
+        }
+        // The start: uniform (madmom) or weighted towards a typical tempo, so the first beats
+        // come from plausible tempi (the phase stays uniform: nothing is known about it).
+        initial = .allocate(capacity: stateCount)
+        var total = 0.0
+        for t in 0..<tempoCount {
+            let bpm = 60 * frameRate / Double(stateSpace.intervals[t])
+            var w = config.startBPM > 0 ? Self.logNormalWeight(bpm: bpm, centre: config.startBPM, octaves: config.startWidth) : 1
+            if let tw = tempoWeights { w *= tw[t] }
+            for s in first[t]..<(first[t] + length[t]) { initial[s] = w }
+            total += w * Double(length[t])
+        }
+        for s in 0..<stateCount { initial[s] /= total }
         previous = .allocate(capacity: stateCount)
         current = .allocate(capacity: stateCount)
-        previous.initialize(repeating: 1 / Double(stateCount), count: stateCount)
+        previous.initialize(from: initial, count: stateCount)
         current.initialize(repeating: 0, count: stateCount)
+    }
+
+    /// exp(−½·(log2(bpm/centre)/octaves)²): a Gaussian on the octave scale.
+    static func logNormalWeight(bpm: Double, centre: Double, octaves: Double) -> Double {
+        let d = log2(bpm / centre) / octaves
+        return exp(-0.5 * d * d)
     }
 
     deinit {
         first.deallocate(); last.deallocate(); length.deallocate(); beatStates.deallocate()
         probability.deallocate(); groupFrom.deallocate(); groupTo.deallocate(); lastValues.deallocate()
-        previous.deallocate(); current.deallocate()
+        previous.deallocate(); current.deallocate(); initial.deallocate(); tempoWeights?.deallocate()
     }
 
     /// Index of the first largest value (numpy's argmax), in four interleaved lanes so that the
@@ -123,22 +171,24 @@ public final class ForwardBeatTracker {
     }
 
     public func reset() {
-        previous.update(repeating: 1 / Double(stateCount), count: stateCount)
+        previous.update(from: initial, count: stateCount)
         frameIndex = 0
-        lastBeat = 0
+        lastBeat = config.dropEarlyBeats ? 0 : -.infinity
         beatCount = 0
     }
 
     /// The filtered state distribution after the last frame (valid until the next call).
     public var distribution: UnsafeBufferPointer<Double> { UnsafeBufferPointer(start: previous, count: stateCount) }
 
-    /// Feeds one frame's beat activation.
-    public func process(activation rawActivation: Float) -> TrackerStep {
+    /// Feeds one frame's beat activation. `informative: false` (silence, noise) makes the frame
+    /// carry no evidence: the distribution only moves on, tempo and phase are held while the
+    /// spread of the tempo transitions lowers the confidence.
+    public func process(activation rawActivation: Float, informative: Bool = true) -> TrackerStep {
         // A broken source may deliver NaN; treat it as "no beat evidence".
         let activation = rawActivation.isNaN ? 0 : Double(min(max(rawActivation, 0), 1))
         // Densities as madmom computes them: exp(log(·)).
-        let beatDensity = exp(log(activation))
-        let otherDensity = exp(log((1 - activation) / (config.observationLambda - 1)))
+        let beatDensity = informative ? exp(log(activation)) : 1
+        let otherDensity = informative ? exp(log((1 - activation) / (config.observationLambda - 1))) : 1
         let prev = previous, cur = current
         // Entering a tempo chain: sum over the last states of all chains it can be reached from.
         // Four destinations at a time, each summed in ascending source order as madmom does; the
@@ -163,6 +213,9 @@ public final class ForwardBeatTracker {
                 to += 1
             }
         }
+        if let tw = tempoWeights {
+            for t in 0..<tempoCount { cur[first[t]] *= tw[t] }
+        }
         for t in 0..<tempoCount {
             let s0 = first[t]
             cur[s0] *= beatStates[t] > 0 ? beatDensity : otherDensity
@@ -186,17 +239,24 @@ public final class ForwardBeatTracker {
         guard sum > 0, sum.isFinite else {
             // The observation ruled out every state (e.g. activation exactly 0 or 1 everywhere it
             // was possible): start over from the uniform distribution rather than emit NaN.
-            prev.update(repeating: 1 / Double(stateCount), count: stateCount)
+            prev.update(from: initial, count: stateCount)
             return TrackerStep(frame: frame, state: 0, tempo: 60 * frameRate / Double(stateSpace.intervals[0]),
-                               phase: 0, isBeat: false)
+                               phase: 0, isBeat: false, interval: stateSpace.intervals[0])
         }
-        let norm = 1 / sum
-        for s in 0..<stateCount { cur[s] *= norm }
+        if resetWeight > 0 {
+            // Mix in a little of the start distribution: a tempo the transition model would
+            // forbid (a jump of more than a third) can still take over when the music says so.
+            let keep = (1 - resetWeight) / sum
+            for s in 0..<stateCount { cur[s] = cur[s] * keep + resetWeight * initial[s] }
+        } else {
+            let norm = 1 / sum
+            for s in 0..<stateCount { cur[s] *= norm }
+        }
         let best = Self.firstArgmax(cur, stateCount)
         swap(&previous, &current)
         let inBeatRegion = stateSpace.positions[best] < 1 / config.observationLambda
         var isBeat = false
-        if inBeatRegion {
+        if inBeatRegion && informative {
             let time = Double(frame) / frameRate
             if time >= lastBeat + 60 / config.maxBPM {
                 lastBeat = time
@@ -205,7 +265,42 @@ public final class ForwardBeatTracker {
             }
         }
         let interval = stateSpace.stateIntervals[best]
+        let (phaseFrames, confidence, meanInterval) = localSummary(best)
         return TrackerStep(frame: frame, state: best, tempo: 60 * frameRate / Double(interval),
-                           phase: stateSpace.positions[best], isBeat: isBeat)
+                           phase: stateSpace.positions[best], isBeat: isBeat, interval: interval,
+                           phaseFrames: phaseFrames, confidence: confidence, meanInterval: meanInterval)
+    }
+
+    /// Sub-frame phase and confidence from the posterior around the most probable state.
+    private func localSummary(_ best: Int) -> (Double, Double, Double) {
+        let p = previous  // after the swap: this frame's distribution
+        var t = 0
+        while t + 1 < tempoCount && first[t + 1] <= best { t += 1 }
+        let interval = length[t], k = best - first[t]
+        // Posterior mean of the position within ±3 states of the argmax, in its own chain.
+        var mass = 0.0, moment = 0.0
+        for d in -3...3 {
+            let kk = ((k + d) % interval + interval) % interval
+            let v = p[first[t] + kk]
+            mass += v
+            moment += v * Double(d)
+        }
+        // Negative: the posterior puts the beat just ahead of this frame.
+        let phaseFrames = Double(k) + (mass > 0 ? moment / mass : 0)
+        // Confidence: the same phase (±3 frames) in the chains within ±4 % of the tempo.
+        let phase = Double(k) / Double(interval)
+        var near = 0.0, weightedInterval = 0.0
+        for u in 0..<tempoCount {
+            let n = length[u]
+            guard abs(Double(n) / Double(interval) - 1) <= 0.04 else { continue }
+            let centre = Int((phase * Double(n)).rounded())
+            var m = 0.0
+            for d in -3...3 {
+                m += p[first[u] + ((centre + d) % n + n) % n]
+            }
+            near += m
+            weightedInterval += m * Double(n)
+        }
+        return (phaseFrames, min(near, 1), near > 0 ? weightedInterval / near : Double(interval))
     }
 }

@@ -1,4 +1,5 @@
-/// Parameters of the forward DBN. Defaults are madmom's `DBNBeatTrackingProcessor(online=True)`.
+/// Parameters of the forward DBN. Defaults of the model are madmom's
+/// `DBNBeatTrackingProcessor(online=True)`; the start prior is Tactus's (reactive mode ignores it).
 public struct TrackerConfig: Sendable, Equatable {
     /// Slowest tempo (BPM).
     public var minBPM: Double = 55
@@ -10,6 +11,19 @@ public struct TrackerConfig: Sendable, Equatable {
     public var transitionLambda: Double = 100
     /// Beat region of the state space is the first 1/λ of each beat.
     public var observationLambda: Double = 16
+    /// Preferred tempo (BPM) of a prior applied at every beat boundary; 0 = none (madmom).
+    public var priorBPM: Double = 0
+    /// Width of that prior (octaves, one standard deviation).
+    public var priorWidth: Double = 1
+    /// Centre of the initial tempo distribution (BPM); 0 = uniform (madmom).
+    public var startBPM: Double = 120
+    /// Width of the initial tempo distribution (octaves).
+    public var startWidth: Double = 1
+    /// Share of the start distribution mixed into the posterior per second, so that tempo jumps
+    /// beyond what the transition model allows are found again (0 = none, madmom).
+    public var resetRate: Double = 0
+    /// madmom's rule: no beat before 60/max_bpm s after the start (its first "last beat" is 0 s).
+    public var dropEarlyBeats: Bool = true
 
     public init() {}
 }

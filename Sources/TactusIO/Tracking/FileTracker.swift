@@ -1,23 +1,11 @@
 import TactusCore
 
-/// A beat found in file mode.
-public struct TrackedBeat: Sendable, Equatable {
-    /// Beat time on the stream clock (s).
-    public var time: Double
-    /// Emission time: the stream time of the last sample consumed when the beat was decided (s).
-    public var emissionTime: Double
-    /// Tempo of the tracker state at the beat (BPM).
-    public var tempo: Double
-    /// Activation of the frame.
-    public var activation: Float
-    /// Running beat count, from 1.
-    public var count: Int
-}
-
 public struct TrackResult: Sendable {
-    public var beats: [TrackedBeat]
+    public var beats: [BeatEvent]
+    /// Per-frame results (activation, tracker state, gate), when asked for.
+    public var frames: [FrameResult]?
     /// Per-frame activations, when asked for.
-    public var activations: [Float]?
+    public var activations: [Float]? { frames?.map(\.activation) }
     /// Processed duration (s) at the processing rate.
     public var duration: Double
 }
@@ -25,11 +13,10 @@ public struct TrackResult: Sendable {
 /// File mode: runs samples from a file (or memory) through the same core pipeline the daemon uses.
 public enum FileTracker {
     public static func track(path: String, config: TactusConfig, model: ModelSpec?,
-                             keepActivations: Bool = false) throws -> TrackResult {
+                             keepFrames: Bool = false) throws -> TrackResult {
         let pipeline = try BeatPipeline(config: config, model: model)
         let reader = try AudioFileReader(path: path)
-        var collector = Collector(keepActivations: keepActivations, hop: config.features.hopSize,
-                                  rate: config.features.sampleRate)
+        var collector = Collector(keepFrames: keepFrames)
         try reader.read(resampledTo: config.features.sampleRate) { block in
             pipeline.process(block) { collector.add($0) }
         }
@@ -37,10 +24,9 @@ public enum FileTracker {
     }
 
     public static func track(samples: [Float], config: TactusConfig, model: ModelSpec?,
-                             keepActivations: Bool = false) throws -> TrackResult {
+                             keepFrames: Bool = false) throws -> TrackResult {
         let pipeline = try BeatPipeline(config: config, model: model)
-        var collector = Collector(keepActivations: keepActivations, hop: config.features.hopSize,
-                                  rate: config.features.sampleRate)
+        var collector = Collector(keepFrames: keepFrames)
         let block = 4096
         samples.withUnsafeBufferPointer { all in
             var offset = 0
@@ -54,29 +40,19 @@ public enum FileTracker {
     }
 
     private struct Collector {
-        let keepActivations: Bool
-        let hop: Int
-        let rate: Double
-        var beats: [TrackedBeat] = []
-        var activations: [Float] = []
+        let keepFrames: Bool
+        var beats: [BeatEvent] = []
+        var frames: [FrameResult] = []
 
-        init(keepActivations: Bool, hop: Int, rate: Double) {
-            self.keepActivations = keepActivations
-            self.hop = hop
-            self.rate = rate
-        }
+        init(keepFrames: Bool) { self.keepFrames = keepFrames }
 
         mutating func add(_ r: FrameResult) {
-            if keepActivations { activations.append(r.activation) }
-            if r.tracker.isBeat {
-                beats.append(TrackedBeat(time: r.time, emissionTime: Double(r.frame * hop) / rate,
-                                         tempo: r.tracker.tempo, activation: r.activation, count: beats.count + 1))
-            }
+            if keepFrames { frames.append(r) }
+            if let event = r.event { beats.append(event) }
         }
 
         func result(samples: Int, rate: Double) -> TrackResult {
-            TrackResult(beats: beats, activations: keepActivations ? activations : nil,
-                        duration: Double(samples) / rate)
+            TrackResult(beats: beats, frames: keepFrames ? frames : nil, duration: Double(samples) / rate)
         }
     }
 }

@@ -1,0 +1,82 @@
+/// Turns the tracker's per-frame state into beat events (see `EmissionConfig.Mode`).
+///
+/// Predictive mode works like a phase-locked loop on the tracker's beats. Every beat the tracker
+/// reports becomes an anchor: its sub-frame time, the beat period and the confidence at that
+/// moment. While the last anchor is confident and recent (locked), the next beat is predicted as
+/// anchor + period and sent at the last frame that still leaves `lead` before it; a new anchor
+/// before that moves the prediction, a lost lock cancels it. A tracker beat that no prediction
+/// covered (before lock, or when the phase moved) is sent as it is found (reactive, sub-frame
+/// time). No beat is sent twice: a new one must lie at least half a period after the last one
+/// sent, and a tracker beat that confirms a sent prediction only moves the anchor.
+public struct BeatEmitter: Sendable {
+    public let config: EmissionConfig
+    public let frameRate: Double
+    public let hopSeconds: Double
+    private var lastSent = -Double.infinity
+    private var anchorTime = -Double.infinity
+    private var anchorPeriod = 0.5
+    private var anchorConfidence = 0.0
+    private var anchorTempo = 120.0
+    public private(set) var isLocked = false
+    public private(set) var count = 0
+
+    public init(config: EmissionConfig, frameRate: Double) {
+        self.config = config
+        self.frameRate = frameRate
+        hopSeconds = 1 / frameRate
+    }
+
+    public mutating func reset() {
+        self = BeatEmitter(config: config, frameRate: frameRate)
+    }
+
+    /// `time`: the frame's time on the stream clock (s); `gateOpen`: see `SignalGate`.
+    public mutating func process(step: TrackerStep, time: Double, gateOpen: Bool) -> BeatEvent? {
+        switch config.mode {
+        case .reactive:
+            guard step.isBeat else { return nil }
+            return send(at: time, time: time, tempo: step.tempo, confidence: step.confidence, predicted: false)
+        case .predictive:
+            return predictive(step: step, time: time, gateOpen: gateOpen)
+        }
+    }
+
+    private mutating func predictive(step: TrackerStep, time: Double, gateOpen: Bool) -> BeatEvent? {
+        guard gateOpen else {
+            isLocked = false
+            anchorTime = -.infinity
+            return nil
+        }
+        var event: BeatEvent?
+        if step.isBeat && step.interval > 0 {
+            let beat = time - step.phaseFrames / frameRate + config.offset
+            let period = step.meanInterval / frameRate
+            let confirmsSent = abs(beat - lastSent) < 0.5 * period
+            if !confirmsSent && beat - lastSent >= 0.5 * period {
+                event = send(at: beat, time: time, tempo: step.tempo, confidence: step.confidence, predicted: false)
+            }
+            anchorTime = beat
+            anchorPeriod = period
+            anchorConfidence = step.confidence
+            anchorTempo = 60 / period
+        }
+        // Locked while the last anchor is confident and no more than two periods old; the
+        // hysteresis keeps a confidence hovering at the threshold from flapping.
+        let threshold = isLocked ? 0.7 * config.lockThreshold : config.lockThreshold
+        isLocked = anchorConfidence >= threshold && time - anchorTime <= 2 * anchorPeriod
+        guard isLocked, event == nil else { return event }
+        var next = anchorTime + anchorPeriod
+        while next - lastSent < 0.5 * anchorPeriod || next < time { next += anchorPeriod }
+        // Due: the next frame would leave less than `lead`.
+        guard next - config.lead < time + hopSeconds else { return nil }
+        return send(at: next, time: time, tempo: anchorTempo, confidence: anchorConfidence, predicted: true)
+    }
+
+    private mutating func send(at beatTime: Double, time: Double, tempo: Double, confidence: Double,
+                               predicted: Bool) -> BeatEvent {
+        lastSent = beatTime
+        count += 1
+        return BeatEvent(beatTime: beatTime, emissionTime: time, tempo: tempo, confidence: confidence,
+                         count: count, predicted: predicted)
+    }
+}

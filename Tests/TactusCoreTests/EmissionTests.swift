@@ -1,0 +1,88 @@
+@testable import TactusCore
+import Testing
+
+@Suite struct EmissionTests {
+    /// A tracker that finds a beat every 50 frames (120 BPM at 100 fps), confident.
+    func steps(count: Int, confidence: Double = 0.9) -> [TrackerStep] {
+        (0..<count).map { f in
+            TrackerStep(frame: f, state: 0, tempo: 120, phase: Double(f % 50) / 50, isBeat: f % 50 == 0 && f > 0,
+                        interval: 50, phaseFrames: Double(f % 50), confidence: confidence, meanInterval: 50)
+        }
+    }
+
+    @Test func predictsAheadByTheLeadOnceLocked() {
+        var config = EmissionConfig()
+        config.offset = 0
+        var emitter = BeatEmitter(config: config, frameRate: 100)
+        var events: [BeatEvent] = []
+        for s in steps(count: 1000) {
+            if let e = emitter.process(step: s, time: Double(s.frame) / 100, gateOpen: true) { events.append(e) }
+        }
+        // First beat reactive (frame 50), then predictions of 1.0, 1.5, ... each ≥ 50 ms early.
+        #expect(events.first?.predicted == false && events.first?.beatTime == 0.5)
+        let predicted = events.filter(\.predicted)
+        #expect(predicted.count == 19)  // 1.0 … 10.0 s; the last leaves at 9.95 s
+        for e in predicted {
+            #expect(e.lead >= 0.05 - 1e-9 && e.lead < 0.06 + 1e-9)
+            #expect(abs(e.beatTime * 2 - (e.beatTime * 2).rounded()) < 1e-9, "on the 0.5 s grid")
+        }
+        // Never twice: consecutive beats a full period apart; counts run 1, 2, 3, ...
+        for (a, b) in zip(events, events.dropFirst()) { #expect(abs(b.beatTime - a.beatTime - 0.5) < 1e-9) }
+        #expect(events.map(\.count) == Array(1...events.count))
+    }
+
+    @Test func noPredictionWithoutConfidenceNorWithAClosedGate() {
+        var emitter = BeatEmitter(config: EmissionConfig(), frameRate: 100)
+        var events: [BeatEvent] = []
+        for s in steps(count: 500, confidence: 0.05) {
+            if let e = emitter.process(step: s, time: Double(s.frame) / 100, gateOpen: true) { events.append(e) }
+        }
+        #expect(events.allSatisfy { !$0.predicted })
+        #expect(events.count == 9)
+        var closed = BeatEmitter(config: EmissionConfig(), frameRate: 100)
+        for s in steps(count: 500) {
+            #expect(closed.process(step: s, time: Double(s.frame) / 100, gateOpen: false) == nil)
+        }
+    }
+
+    @Test func reactiveModeSendsTheTrackersBeatsAsTheyAre() {
+        var config = EmissionConfig()
+        config.mode = .reactive
+        var emitter = BeatEmitter(config: config, frameRate: 100)
+        let sent = steps(count: 300).compactMap { s in emitter.process(step: s, time: Double(s.frame) / 100, gateOpen: false) }
+        #expect(sent.map(\.beatTime) == [0.5, 1.0, 1.5, 2.0, 2.5])
+        #expect(sent.allSatisfy { $0.emissionTime == $0.beatTime && !$0.predicted })
+    }
+
+    @Test func gateClosesAfterTheHoldAndReopens() {
+        var gate = SignalGate(config: EmissionConfig(), frameRate: 100)
+        let loud = [Float](repeating: 0.1, count: 441), quiet = [Float](repeating: 0, count: 441)
+        func feed(_ hop: [Float], _ a: Float) -> Bool { hop.withUnsafeBufferPointer { gate.update(hop: $0, activation: a) } }
+        #expect(feed(loud, 0.5))
+        for _ in 0..<150 { _ = feed(quiet, 0.5) }
+        #expect(gate.isOpen, "within the 2 s hold")
+        for _ in 0..<60 { _ = feed(quiet, 0.5) }
+        #expect(!gate.isOpen, "closed after 2 s of silence")
+        #expect(feed(loud, 0.5))
+        for _ in 0..<250 { _ = feed(loud, 0.01) }
+        #expect(!gate.isOpen, "steady sound without activation peaks closes it too")
+    }
+
+    /// The whole pipeline: no beats in silence or in −40 dBFS pink noise; beats ahead on music.
+    @Test func pipelineIsQuietInSilenceAndNoiseAndPredictsOnMusic() throws {
+        func beats(_ samples: [Float]) throws -> [BeatEvent] {
+            let p = try BeatPipeline(config: TactusConfig(), model: nil)
+            var out: [BeatEvent] = []
+            samples.withUnsafeBufferPointer { p.process($0) { if let e = $0.event { out.append(e) } } }
+            return out
+        }
+        #expect(try beats([Float](repeating: 0, count: 20 * 44_100)).isEmpty)
+        // Steady noise: its abrupt start is an onset (the gate may pass a beat or two while it
+        // holds), after that nothing.
+        #expect(try beats(ExampleSignal.pinkNoise(level: -40, duration: 20)).filter { $0.emissionTime > 3 }.isEmpty)
+        let example = ExampleSignal()
+        let found = try beats(example.samples)
+        #expect(BeatEvaluation.fMeasure(detections: found.map(\.beatTime), annotations: example.beats) > 0.95)
+        #expect(found.filter(\.predicted).count > 40)
+    }
+}
