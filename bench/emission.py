@@ -77,7 +77,7 @@ def madmom_events(venv, inputs, out_dir):
 def arrays(rows):
     t = np.array([r["time"] for r in rows], dtype=float)
     e = np.array([r["emitted"] for r in rows], dtype=float)
-    p = np.array([bool(r.get("predicted", False)) for r in rows])
+    p = np.array([bool(r.get("predicted", False)) for r in rows], dtype=bool)
     return t, e, p
 
 

@@ -7,7 +7,9 @@ import Testing
     @Test(arguments: [true, false])
     func noAllocationPerHopInSteadyState(withModel: Bool) throws {
         let model = withModel ? TestModels.model(networks: 8) : nil
-        let pipeline = try BeatPipeline(config: TactusConfig(), model: model)
+        var config = TactusConfig()
+        config.emission.gateActivation = 0  // a random network's activations must not close the gate
+        let pipeline = try BeatPipeline(config: config, model: model)
         let signal = ExampleSignal(duration: 6)
         var beats = 0
         var allocations = 0
