@@ -37,6 +37,12 @@ struct TrackCommand: ParsableCommand {
     @Option(help: "Write per-frame values (time, activation, tempo, phase, confidence, gate) to this file, or into this directory for several inputs.")
     var activations: String?
 
+    @Option(help: "Draw activation, beats, tempo and confidence as SVG to this file (one input).")
+    var plot: String?
+
+    @Option(help: "Reference beats (one time in s per line, first column) to draw with --plot.")
+    var reference: String?
+
     @Option(help: "Write each input's beats to DIR/<stem>.beats.txt (or .jsonl) instead of stdout.")
     var outputDir: String?
 
@@ -51,6 +57,7 @@ struct TrackCommand: ParsableCommand {
         if inputs.isEmpty && !example { throw ValidationError("give audio files or directories, or --example") }
         if example && !inputs.isEmpty { throw ValidationError("--example takes no input files") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if reference != nil && plot == nil { throw ValidationError("--reference goes with --plot") }
     }
 
     func run() throws {
@@ -82,10 +89,11 @@ struct TrackCommand: ParsableCommand {
         if example {
             let signal = ExampleSignal()
             let result = try FileTracker.track(samples: signal.samples, config: config, model: spec,
-                                               keepFrames: activations != nil)
+                                               keepFrames: activations != nil || plot != nil)
             let writer = BeatWriter(format: format)
             print(writer.render(result.beats), terminator: "")
             if let activations { try writeActivations(result, to: activations, config: config) }
+            if let plot { try writePlot(result, title: "tactus: embedded example (120 BPM)", reference: signal.beats, to: plot) }
             let f = BeatEvaluation.fMeasure(detections: result.beats.map(\.beatTime), annotations: signal.beats)
             Console.note(String(format: "example: %d beats found, %d generated at 120 BPM; F-measure (±70 ms) %.3f",
                                 result.beats.count, signal.beats.count, f))
@@ -94,6 +102,27 @@ struct TrackCommand: ParsableCommand {
 
         let files = try InputFiles.expand(inputs)
         if files.isEmpty { throw ValidationError("no audio files found in \(inputs.joined(separator: ", "))") }
+        if let plot {
+            guard files.count == 1 else { throw ValidationError("--plot takes one input file") }
+            let result: TrackResult
+            do { result = try FileTracker.track(path: files[0], config: config, model: spec, keepFrames: true) }
+            catch { Console.error("\(error)"); throw ExitCode(1) }
+            print(BeatWriter(format: format).render(result.beats), terminator: "")
+            if let activations { try Self.writeActivations(result, to: activations, config: config) }
+            var referenceBeats: [Double] = []
+            if let reference {
+                guard let text = try? String(contentsOfFile: reference, encoding: .utf8) else {
+                    Console.error("\(reference): cannot read the reference beats")
+                    throw ExitCode(1)
+                }
+                // First column of each line (annotation files may carry the beat in the bar).
+                referenceBeats = text.split(separator: "\n").compactMap { line in
+                    line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap { Double($0) }
+                }
+            }
+            try writePlot(result, title: "tactus: \(files[0])", reference: referenceBeats, to: plot)
+            return
+        }
         let failures = try runAll(files, config: config, model: spec)
         if failures > 0 { throw ExitCode(1) }
     }
@@ -165,6 +194,12 @@ struct TrackCommand: ParsableCommand {
     static func sideFile(_ dir: String, _ path: String, _ ext: String) -> String {
         let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         return (dir as NSString).appendingPathComponent("\(stem).\(ext)")
+    }
+
+    private func writePlot(_ result: TrackResult, title: String, reference: [Double], to path: String) throws {
+        try SVGPlot(result: result, reference: reference, title: title).render()
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        Console.note("plot written to \(path)")
     }
 
     private func writeActivations(_ result: TrackResult, to path: String, config: TactusConfig) throws {

@@ -61,6 +61,20 @@ import Testing
         #expect(predicted.allSatisfy { ($0["time"] as! Double) - ($0["emitted"] as! Double) >= 0.05 - 1e-3 })
     }
 
+    @Test func plotsTheTrackAsSVG() throws {
+        let path = NSTemporaryDirectory() + "tactus-plot-\(UUID().uuidString).svg"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = try run(["track", "--example", "--plot", path])
+        #expect(r.status == 0)
+        let svg = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))
+        let beats = r.stdout.split(separator: "\n").count
+        let marked = svg.components(separatedBy: "class=\"predicted\"").count - 1
+            + svg.components(separatedBy: "class=\"reactive\"").count - 1
+        #expect(marked == beats, "every beat drawn, predicted and reactive apart")
+        #expect(svg.components(separatedBy: "<polyline").count - 1 == 3, "activation, tempo, confidence")
+    }
+
     @Test func aMissingFileFailsNamingIt() throws {
         let r = try run(["track", "/nonexistent/song.wav"])
         #expect(r.status != 0)
