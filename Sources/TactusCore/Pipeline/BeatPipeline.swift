@@ -22,7 +22,7 @@ public final class BeatPipeline {
     public let features: BeatFeatures
     public let activation: any BeatActivationFunction
     public let tracker: ForwardBeatTracker
-    public private(set) var gate: SignalGate
+    public let gate: SignalGate
     public private(set) var emitter: BeatEmitter
 
     /// `model`: a validated network, or nil for the spectral-flux fallback.
@@ -41,7 +41,9 @@ public final class BeatPipeline {
                                            config: config.onset)
         }
         tracker = ForwardBeatTracker(config: Self.trackerConfig(config), frameRate: config.features.frameRate)
-        gate = SignalGate(config: config.emission, frameRate: config.features.frameRate)
+        var gateConfig = config.emission
+        if model == nil { gateConfig.gateActivation = config.onset.gateActivation }
+        gate = SignalGate(config: gateConfig, frameRate: config.features.frameRate)
         emitter = BeatEmitter(config: config.emission, frameRate: config.features.frameRate)
     }
 
