@@ -11,6 +11,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // C libraries, through pkg-config.
@@ -25,7 +27,11 @@ let package = Package(
         // Layer 1: pure computation (features, network, DBN, beat decision). No I/O.
         .target(name: "TactusCore", dependencies: ["CFFTW", "CKernels"]),
         // Layer 2: I/O (audio files, resampling, model files).
-        .target(name: "TactusIO", dependencies: ["TactusCore", "CSndfile", "CSoxr"]),
+        .target(name: "TactusIO", dependencies: [
+            "TactusCore", "CSndfile", "CSoxr",
+            .product(name: "Atomics", package: "swift-atomics"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
         // Layer 3: the executable.
         .executableTarget(name: "tactus", dependencies: [
             "TactusCore", "TactusIO",

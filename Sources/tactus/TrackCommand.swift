@@ -49,6 +49,9 @@ struct TrackCommand: ParsableCommand {
     @Option(help: "Parallel jobs for several inputs (default: all cores).")
     var jobs: Int?
 
+    @Option(help: "TOML configuration file (keys as in config/tactus.toml); --set overrides it.")
+    var config: String?
+
     @Option(name: .customLong("set"), help: "Set a parameter, KEY=VALUE (see 'tactus params'); repeatable.")
     var settings: [String] = []
 
@@ -62,6 +65,12 @@ struct TrackCommand: ParsableCommand {
 
     func run() throws {
         var config = TactusConfig()
+        if let path = self.config {
+            do { config = try ConfigFile.load(path: path) } catch {
+                Console.error("\(error)")
+                throw ExitCode(2)
+            }
+        }
         for s in settings {
             guard let eq = s.firstIndex(of: "=") else {
                 throw ValidationError("--set expects KEY=VALUE, got '\(s)'")

@@ -98,3 +98,17 @@ import Testing
         #expect(unknown.stderr.contains("unknown key 'tracker.nope'"))
     }
 }
+
+@Suite struct CheckConfigCommandTests {
+    @Test func reportsFileLineAndKey() throws {
+        let path = NSTemporaryDirectory() + "tactus-config-\(UUID().uuidString).toml"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "[tracker]\nmin_bpm = 60\nmax_bpm = 5000\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try TrackCommandTests().run(["check-config", path])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("\(path):3: tracker.max_bpm: 5000 is outside 20.0...1000.0 BPM"))
+        try "[tracker]\nmin_bpm = 60\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let ok = try TrackCommandTests().run(["check-config", path])
+        #expect(ok.status == 0 && ok.stdout == "\(path): ok\n")
+    }
+}

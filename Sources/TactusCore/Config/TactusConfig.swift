@@ -43,7 +43,12 @@ public struct TactusConfig: Sendable, Equatable {
     /// Sets one parameter from its text form (`--set key=value` on the command line).
     public mutating func set(_ key: String, text: String) throws(ConfigError) {
         guard let p = ParameterTable.parameter(key) else { throw .unknownKey(key) }
-        let value = try p.parse(text)
+        try set(key, value: p.parse(text))
+    }
+
+    /// Sets one parameter from a typed value (a config file); checks type and range.
+    public mutating func set(_ key: String, value: ParameterValue) throws(ConfigError) {
+        guard let p = ParameterTable.parameter(key) else { throw .unknownKey(key) }
         try p.check(value)
         p.set(&self, value)
     }

@@ -1,0 +1,50 @@
+import Foundation
+import TactusCore
+import TactusIO
+import Testing
+
+@Suite struct ConfigFileTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    @Test func theShippedConfigIsTheDefaults() throws {
+        let config = try ConfigFile.load(path: Self.root.appendingPathComponent("config/tactus.toml").path)
+        #expect(config == TactusConfig())
+    }
+
+    @Test func readsValues() throws {
+        let c = try ConfigFile.parse("""
+            [tracker]
+            min_bpm = 80          # an integer where a number is expected is fine
+            max_bpm = 160.0
+            [emission]
+            mode = "reactive"
+            [model]
+            path = "/opt/beats.tnn"
+            """, path: "t.toml")
+        #expect(c.tracker.minBPM == 80 && c.tracker.maxBPM == 160)
+        #expect(c.emission.mode == .reactive && c.modelPath == "/opt/beats.tnn")
+    }
+
+    func error(_ text: String) -> String {
+        do { _ = try ConfigFile.parse(text, path: "tactus.toml"); return "no error" } catch { return error.description }
+    }
+
+    @Test func errorsNameFileLineAndKey() {
+        #expect(error("[tracker]\nmin_bpm = 60\nspeed = 3\n") == "tactus.toml:3: tracker.speed: unknown key")
+        #expect(error("[tracker]\n\nmax_bpm = \"fast\"\n") == "tactus.toml:3: tracker.max_bpm: expected a number, got \"fast\"")
+        #expect(error("[features]\nhop_size = 0\n") == "tactus.toml:2: features.hop_size: 0 is outside 1...16384 samples")
+        #expect(error("[emission]\nmode = \"eager\"\n") == "tactus.toml:2: emission.mode: 'eager' is not one of reactive|predictive")
+        #expect(error("[tracker]\nmin_bpm = 200\nmax_bpm = 150\n")
+                == "tactus.toml:2: tracker.min_bpm: must be below tracker.max_bpm (150.0)")
+        #expect(error("[nonsense]\nx = 1\n") == "tactus.toml:2: nonsense.x: unknown key")
+        #expect(error("tempo = 120\n") == "tactus.toml:1: tempo: every key belongs in a section, e.g. [tracker]")
+        #expect(error("[tracker\nmin_bpm = 1\n").hasPrefix("tactus.toml:1: "))
+    }
+
+    @Test func aMissingFileSaysSo() {
+        #expect(throws: ConfigFileError(path: "/nonexistent/tactus.toml", line: nil, key: nil, message: "no such file")) {
+            try ConfigFile.load(path: "/nonexistent/tactus.toml")
+        }
+    }
+}
