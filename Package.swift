@@ -13,12 +13,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // C libraries, through pkg-config.
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
+        .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         // Counts malloc calls per thread; linked only into tests and benchmarks.
         .target(name: "CAllocCounter"),
         // Matrix-vector kernel with AVX2/FMA run-time dispatch (pure computation).
@@ -28,7 +30,7 @@ let package = Package(
         .target(name: "TactusCore", dependencies: ["CFFTW", "CKernels"]),
         // Layer 2: I/O (audio files, resampling, model files).
         .target(name: "TactusIO", dependencies: [
-            "TactusCore", "CSndfile", "CSoxr",
+            "TactusCore", "CSndfile", "CSoxr", "CALSA",
             .product(name: "Atomics", package: "swift-atomics"),
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
@@ -36,6 +38,8 @@ let package = Package(
         .executableTarget(name: "tactus", dependencies: [
             "TactusCore", "TactusIO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Atomics", package: "swift-atomics"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // Speed benchmark: cost per hop per stage, allocations per hop.
         .executableTarget(name: "tactus-bench", dependencies: [

@@ -64,35 +64,13 @@ struct TrackCommand: ParsableCommand {
     }
 
     func run() throws {
-        var config = TactusConfig()
-        if let path = self.config {
-            do { config = try ConfigFile.load(path: path) } catch {
-                Console.error("\(error)")
-                throw ExitCode(2)
-            }
-        }
-        for s in settings {
-            guard let eq = s.firstIndex(of: "=") else {
-                throw ValidationError("--set expects KEY=VALUE, got '\(s)'")
-            }
-            do { try config.set(String(s[..<eq]), text: String(s[s.index(after: eq)...])) }
-            catch { throw ValidationError("--set \(s): \(error)") }
-        }
+        var config = try ConfigLoading.load(path: self.config, defaultPath: nil, settings: settings)
         if let model { config.modelPath = model }
         if noModel { config.modelPath = "" }
-        do { try config.validate() } catch { throw ValidationError("\(error)") }
 
-        let spec: ModelSpec?
-        if config.modelPath.isEmpty {
-            spec = nil
-            if !noModel {
-                Console.note("no model configured: using the spectral-flux onset function (--model PATH selects a network)")
-            }
-        } else {
-            do { spec = try ModelFile.load(path: config.modelPath) } catch {
-                Console.error("\(error)")
-                throw ExitCode(2)
-            }
+        let spec = try ConfigLoading.model(config)
+        if spec == nil && !noModel {
+            Console.note("no model configured: using the spectral-flux onset function (--model PATH selects a network)")
         }
 
         if example {

@@ -52,6 +52,7 @@ import Testing
             case .int(let v): #expect(Int(value) == v, "\(p.key)")
             case .double(let v): #expect(abs(Double(value)! - v) <= 1e-6 * abs(v), "\(p.key)")
             case .string(let v): #expect(value == "\"\(v)\"", "\(p.key)")
+            case .bool(let v): #expect(value == String(v), "\(p.key)")
             }
         }
         #expect(documented.count == ParameterTable.all.count, "no undocumented extras")

@@ -3,9 +3,11 @@ public enum ParameterValue: Sendable, Equatable, CustomStringConvertible {
     case int(Int)
     case double(Double)
     case string(String)
+    case bool(Bool)
 
     public var description: String {
         switch self {
+        case .bool(let v): return String(v)
         case .int(let v): return String(v)
         case .double(let v): return String(v)
         case .string(let v): return "\"\(v)\""
@@ -20,6 +22,7 @@ public struct Parameter: Sendable {
         case double(ClosedRange<Double>)
         case string
         case choice([String])
+        case bool
     }
 
     public let key: String
@@ -38,6 +41,7 @@ public struct Parameter: Sendable {
         case .double(let r): return "\(r.lowerBound)...\(r.upperBound)"
         case .string: return "text"
         case .choice(let options): return options.joined(separator: "|")
+        case .bool: return "true|false"
         }
     }
 
@@ -51,6 +55,9 @@ public struct Parameter: Sendable {
             return .double(v)
         case .string, .choice:
             return .string(text)
+        case .bool:
+            guard let v = Bool(text) else { throw .invalid(key: key, "'\(text)' is not true or false") }
+            return .bool(v)
         }
     }
 
@@ -63,7 +70,7 @@ public struct Parameter: Sendable {
             guard v.isFinite, r.contains(v) else { throw .invalid(key: key, "\(v) is outside \(rangeDescription) \(unit)") }
         case (.double(let r), .int(let v)):
             guard r.contains(Double(v)) else { throw .invalid(key: key, "\(v) is outside \(rangeDescription) \(unit)") }
-        case (.string, .string):
+        case (.string, .string), (.bool, .bool):
             break
         case (.choice(let options), .string(let v)):
             guard options.contains(v) else { throw .invalid(key: key, "'\(v)' is not one of \(rangeDescription)") }
@@ -78,6 +85,7 @@ public struct Parameter: Sendable {
         case .double: return "a number"
         case .string: return "a string"
         case .choice(let options): return "one of \(options.joined(separator: ", "))"
+        case .bool: return "true or false"
         }
     }
 }
@@ -151,10 +159,8 @@ public enum ParameterTable {
         double("tracker.reset_rate", "1/s", 0...1,
                "share of the start distribution mixed in per second (predictive mode), to re-find tempo jumps",
                \.tracker.resetRate),
-        Parameter(key: "emission.mode", unit: "", kind: .choice(EmissionConfig.Mode.allCases.map(\.rawValue)),
-                  summary: "predictive: beats sent ahead once locked; reactive: madmom's online tracker exactly",
-                  get: { .string($0.emission.mode.rawValue) },
-                  set: { c, v in if case .string(let s) = v, let m = EmissionConfig.Mode(rawValue: s) { c.emission.mode = m } }),
+        choice("emission.mode", "predictive: beats sent ahead once locked; reactive: madmom's online tracker exactly",
+               \.emission.mode),
         double("emission.lead", "s", 0...0.25, "how early a predicted beat is sent", \.emission.lead),
         double("emission.lock_threshold", "", 0.01...1,
                "tracker confidence above which beats are predicted", \.emission.lockThreshold),
@@ -177,11 +183,44 @@ public enum ParameterTable {
                "the gate's activation threshold with the onset fallback", \.onset.gateActivation),
         float("onset.activation_floor", "", 0...0.4,
               "activations are mapped into [floor, 1 - floor]; 0 would forbid beats where no onset is", \.onset.activationFloor),
-        Parameter(key: "model.path", unit: "", kind: .string,
-                  summary: "beat network weight file; empty = spectral-flux onset fallback",
-                  get: { .string($0.modelPath) },
-                  set: { c, v in if case .string(let s) = v { c.modelPath = s } }),
+        string("model.path", "beat network weight file; empty = spectral-flux onset fallback", \.modelPath),
+        choice("capture.source", "alsa: a capture device; file: an audio file at real-time pace", \.capture.source),
+        string("capture.device", "ALSA device name (default, hw:CARD=...,DEV=0, plughw:..., an asoundrc PCM)",
+               \.capture.device),
+        string("capture.file", "audio file played at real-time pace when source = file", \.capture.file),
+        bool("capture.loop", "play the file again when it ends", \.capture.loop),
+        int("capture.channel", "", -1...63, "input channel (0-based); -1 mixes all channels", \.capture.channel),
+        int("capture.period_hops", "hops", 1...8, "ALSA period, in hops of the processing rate", \.capture.periodHops),
+        double("capture.ring_seconds", "s", 0.1...30, "capacity of the capture-to-processing ring",
+               \.capture.ringSeconds),
+        int("capture.realtime_priority", "", 0...99, "SCHED_FIFO priority of the capture thread; 0 = none",
+            \.capture.realtimePriority),
+        double("capture.retry_max", "s", 0.25...300, "longest wait between attempts to open a missing device",
+               \.capture.retryMax),
+        choice("service.log_level", "lowest level logged", \.service.logLevel),
+        double("service.status_interval", "s", 0.1...60, "how often the status (systemd STATUS=) is refreshed",
+               \.service.statusInterval),
     ]
 
     public static func parameter(_ key: String) -> Parameter? { all.first { $0.key == key } }
+
+    static func string(_ key: String, _ summary: String,
+                       _ path: WritableKeyPath<TactusConfig, String> & Sendable) -> Parameter {
+        Parameter(key: key, unit: "", kind: .string, summary: summary, get: { .string($0[keyPath: path]) },
+                  set: { c, v in if case .string(let s) = v { c[keyPath: path] = s } })
+    }
+
+    static func bool(_ key: String, _ summary: String,
+                     _ path: WritableKeyPath<TactusConfig, Bool> & Sendable) -> Parameter {
+        Parameter(key: key, unit: "", kind: .bool, summary: summary, get: { .bool($0[keyPath: path]) },
+                  set: { c, v in if case .bool(let b) = v { c[keyPath: path] = b } })
+    }
+
+    static func choice<E: RawRepresentable & CaseIterable & Sendable>(
+        _ key: String, _ summary: String, _ path: WritableKeyPath<TactusConfig, E> & Sendable
+    ) -> Parameter where E.RawValue == String {
+        Parameter(key: key, unit: "", kind: .choice(E.allCases.map(\.rawValue)), summary: summary,
+                  get: { .string($0[keyPath: path].rawValue) },
+                  set: { c, v in if case .string(let s) = v, let e = E(rawValue: s) { c[keyPath: path] = e } })
+    }
 }

@@ -5,6 +5,8 @@ public struct TactusConfig: Sendable, Equatable {
     public var tracker = TrackerConfig()
     public var onset = OnsetConfig()
     public var emission = EmissionConfig()
+    public var capture = CaptureConfig()
+    public var service = ServiceConfig()
     /// Weight file of the beat network; empty selects the spectral-flux onset fallback.
     public var modelPath: String = ""
 

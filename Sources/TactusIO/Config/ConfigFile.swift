@@ -62,6 +62,7 @@ public enum ConfigFile {
         case .int: return v.int.map { .int($0) }
         case .double: return v.double.map { .double($0) }
         case .string: return v.string.map { .string($0) }
+        case .bool: return v.bool.map { .bool($0) }
         default: return nil
         }
     }

@@ -1,0 +1,189 @@
+import Atomics
+import Foundation
+import TactusCore
+
+/// A beat event as the daemon hands it to its outputs: the core's event plus host times.
+public struct DaemonEvent: Sendable, Equatable, BitwiseCopyable {
+    public var event: BeatEvent
+    /// The beat and emission times mapped to CLOCK_MONOTONIC (ns).
+    public var beatHostNanos: Int64
+    public var emissionHostNanos: Int64
+    /// Capture time of the last sample of the period that produced the event, and the time the
+    /// event was ready (CLOCK_MONOTONIC ns): their difference is the capture-to-event latency.
+    public var captureNanos: Int64
+    public var readyNanos: Int64
+
+    public init(event: BeatEvent, beatHostNanos: Int64, emissionHostNanos: Int64, captureNanos: Int64, readyNanos: Int64) {
+        self.event = event; self.beatHostNanos = beatHostNanos; self.emissionHostNanos = emissionHostNanos
+        self.captureNanos = captureNanos; self.readyNanos = readyNanos
+    }
+
+    /// An empty slot value for preallocated buffers.
+    public static let empty = DaemonEvent(
+        event: BeatEvent(beatTime: 0, emissionTime: 0, tempo: 0, confidence: 0, count: 0, predicted: false),
+        beatHostNanos: 0, emissionHostNanos: 0, captureNanos: 0, readyNanos: 0)
+}
+
+/// The processing thread's work: pops periods from the capture channel, bridges gaps, resamples
+/// to the processing rate, runs the core pipeline hop by hop and queues events for the outputs
+/// without waiting for them. Allocates nothing per hop once running.
+public final class ProcessingLoop: @unchecked Sendable {
+    public let events: SPSCRing<DaemonEvent>
+    public let channel: CaptureChannel
+    /// Counters the main thread reads.
+    public let hops = UnsafeAtomic<Int>.create(0)
+    public let droppedEvents = UnsafeAtomic<Int>.create(0)
+    public let heartbeatNanos = UnsafeAtomic<Int64>.create(0)
+    /// Latest tempo (BPM) and confidence, as Double bit patterns, for the status line.
+    public let tempoBits = UnsafeAtomic<UInt64>.create(0)
+    public let confidenceBits = UnsafeAtomic<UInt64>.create(0)
+    /// Per-period processing cost (ns), kept for the benchmark: read after the loop stopped.
+    public private(set) var costs: UnsafeMutableBufferPointer<Int64>
+    public private(set) var costCount = 0
+
+    private var pipeline: BeatPipeline
+    /// A replacement pipeline (SIGHUP reload) waiting to be swapped in at a period boundary, and
+    /// the old one handed back to the main thread to be released there.
+    private let pending = UnsafeAtomic<Int>.create(0)
+    private let retired = UnsafeAtomic<Int>.create(0)
+    private let rate: Double
+    private var resampler: Resampler?
+    private var deviceRate = 0
+    private var input: UnsafeMutableBufferPointer<Float>
+    private let zeros: UnsafeMutableBufferPointer<Float>
+    /// host ≈ offset + stream sample / processing rate (ns); smoothed over periods.
+    private var hostOffset: Double = .nan
+    private var streamSamples = 0
+
+    public init(pipeline: BeatPipeline, channel: CaptureChannel, eventCapacity: Int = 4096, costCapacity: Int = 1 << 20) {
+        self.pipeline = pipeline
+        self.channel = channel
+        events = SPSCRing(capacity: eventCapacity, filler: .empty)
+        rate = pipeline.config.features.sampleRate
+        input = .allocate(capacity: 1 << 16)
+        zeros = .allocate(capacity: 4096)
+        zeros.initialize(repeating: 0)
+        costs = .allocate(capacity: costCapacity)
+    }
+
+    deinit {
+        input.deallocate(); zeros.deallocate(); costs.deallocate()
+        for slot in [pending, retired] {
+            let p = slot.exchange(0, ordering: .acquiring)
+            if p != 0 { Unmanaged<BeatPipeline>.fromOpaque(UnsafeRawPointer(bitPattern: p)!).release() }
+            slot.destroy()
+        }
+        hops.destroy(); droppedEvents.destroy(); heartbeatNanos.destroy(); tempoBits.destroy(); confidenceBits.destroy()
+    }
+
+    /// Main thread: offers a new pipeline (built off the hot path); false if one is still pending.
+    public func offer(_ newPipeline: BeatPipeline) -> Bool {
+        releaseRetired()
+        let p = Int(bitPattern: Unmanaged.passRetained(newPipeline).toOpaque())
+        if pending.compareExchange(expected: 0, desired: p, ordering: .acquiringAndReleasing).exchanged { return true }
+        Unmanaged<BeatPipeline>.fromOpaque(UnsafeRawPointer(bitPattern: p)!).release()
+        return false
+    }
+
+    /// Main thread: releases a pipeline the processing thread swapped out.
+    public func releaseRetired() {
+        let p = retired.exchange(0, ordering: .acquiring)
+        if p != 0 { Unmanaged<BeatPipeline>.fromOpaque(UnsafeRawPointer(bitPattern: p)!).release() }
+    }
+
+    /// Runs until `stop` is set and the channel is drained.
+    public func run(stop: UnsafeAtomic<Bool>) {
+        while true {
+            channel.wait(timeout: 0.2)
+            drain()
+            heartbeatNanos.store(MonotonicClock.nanos(), ordering: .relaxed)
+            if stop.load(ordering: .relaxed) { drain(); return }
+        }
+    }
+
+    /// Processes every period waiting in the channel.
+    public func drain() {
+        var stamp = CaptureStamp(firstSample: 0, frames: 0, hostNanos: 0, gapBefore: 0)
+        while withUnsafeMutablePointer(to: &stamp, { channel.stamps.read(into: UnsafeMutableBufferPointer(start: $0, count: 1)) }) == 1 {
+            let start = MonotonicClock.nanos()
+            swapIfPending()
+            let frames = min(stamp.frames, input.count)
+            let got = channel.samples.read(into: UnsafeMutableBufferPointer(rebasing: input[0..<frames]))
+            process(stamp, samples: UnsafeBufferPointer(rebasing: input[0..<got]))
+            if costCount < costs.count { costs[costCount] = MonotonicClock.nanos() - start; costCount += 1 }
+            hops.wrappingIncrement(ordering: .relaxed)
+        }
+    }
+
+    private func swapIfPending() {
+        let p = pending.exchange(0, ordering: .acquiring)
+        guard p != 0 else { return }
+        let next = Unmanaged<BeatPipeline>.fromOpaque(UnsafeRawPointer(bitPattern: p)!).takeRetainedValue()
+        // Continue the stream: the new pipeline's clock starts where the old one stopped.
+        next.reset()
+        let old = Unmanaged.passRetained(pipeline).toOpaque()
+        pipeline = next
+        streamOffset = streamSamples
+        // The old pipeline goes back to the main thread: freeing it here would call free().
+        if !retired.compareExchange(expected: 0, desired: Int(bitPattern: old), ordering: .acquiringAndReleasing).exchanged {
+            Unmanaged<BeatPipeline>.fromOpaque(old).release()
+        }
+    }
+
+    /// Stream samples before the current pipeline took over (its times start at 0).
+    private var streamOffset = 0
+
+    private func process(_ stamp: CaptureStamp, samples: UnsafeBufferPointer<Float>) {
+        let devRate = channel.sampleRate.load(ordering: .acquiring)
+        if devRate != deviceRate && devRate > 0 {
+            // A (re)opened device at another rate: a new resampler (rare; not a per-hop cost).
+            deviceRate = devRate
+            resampler = Double(devRate) == rate ? nil
+                : try? Resampler(inputRate: Double(devRate), outputRate: rate, maxBlock: input.count)
+        }
+        let ratio = deviceRate > 0 ? rate / Double(deviceRate) : 1
+        // The stream clock advances over a gap: bridged with silence (the gate closes), or, when
+        // longer than 10 s, by restarting the pipeline further down the clock.
+        if stamp.gapBefore > 0 {
+            let gap = Int((Double(stamp.gapBefore) * ratio).rounded())
+            if gap > Int(10 * rate) {
+                pipeline.reset()
+                streamSamples += gap
+                streamOffset = streamSamples
+            } else {
+                var left = gap
+                while left > 0 {
+                    let n = min(left, zeros.count)
+                    feed(UnsafeBufferPointer(rebasing: zeros[0..<n]), captureNanos: stamp.hostNanos)
+                    left -= n
+                }
+            }
+        }
+        // Host time of the stream clock, smoothed over periods (the stamps jitter).
+        let measured = Double(stamp.hostNanos) - Double(streamSamples) / rate * 1e9
+        hostOffset = hostOffset.isNaN ? measured : hostOffset + (measured - hostOffset) / 64
+        let lastSampleNanos = stamp.hostNanos + Int64(Double(max(stamp.frames - 1, 0)) / Double(max(deviceRate, 1)) * 1e9)
+        if let resampler {
+            try? resampler.process(samples) { feed($0, captureNanos: lastSampleNanos) }
+        } else {
+            feed(samples, captureNanos: lastSampleNanos)
+        }
+    }
+
+    private func feed(_ block: UnsafeBufferPointer<Float>, captureNanos: Int64) {
+        let offsetSeconds = Double(streamOffset) / rate
+        pipeline.process(block) { r in
+            tempoBits.store(r.tracker.tempo.bitPattern, ordering: .relaxed)
+            confidenceBits.store(r.tracker.confidence.bitPattern, ordering: .relaxed)
+            guard var e = r.event else { return }
+            e.beatTime += offsetSeconds
+            e.emissionTime += offsetSeconds
+            var d = DaemonEvent(event: e, beatHostNanos: Int64(hostOffset + e.beatTime * 1e9),
+                                emissionHostNanos: Int64(hostOffset + e.emissionTime * 1e9),
+                                captureNanos: captureNanos, readyNanos: MonotonicClock.nanos())
+            let ok = withUnsafePointer(to: &d) { events.write(UnsafeBufferPointer(start: $0, count: 1)) }
+            if !ok { droppedEvents.wrappingIncrement(ordering: .relaxed) }
+        }
+        streamSamples += block.count
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Atomics
+import Foundation
+import Logging
+import TactusCore
+import TactusIO
+
+/// Signals seen by the handlers (async-signal-safe atomic stores), read by the main loop.
+let stopSignal = ManagedAtomic<Int>(0)
+let reloadSignal = ManagedAtomic<Int>(0)
+
+/// The daemon: capture thread → ring → processing thread → event queue → output thread (JSON
+/// lines on stdout); the main thread handles signals, config reload, logs, systemd status and
+/// watchdog (DESIGN.md, "Threads and rules").
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the live beat tracker (the systemd service): beats as JSON lines on stdout.")
+
+    @Option(help: "TOML configuration (default: \(ConfigFile.defaultPath) when it exists).")
+    var config: String?
+
+    @Option(name: .customLong("set"), help: "Set a parameter, KEY=VALUE; repeatable; overrides the file.")
+    var settings: [String] = []
+
+    @Option(help: "Stop after this many seconds (tests, benchmarks).")
+    var duration: Double?
+
+    @Option(help: "Write run statistics (latency, cost per period, counters, CPU, RSS) as JSON to this file at exit.")
+    var stats: String?
+
+    @Option(help: .hidden)
+    var speed: Double = 1
+
+    func run() throws {
+        let config = try ConfigLoading.load(path: config, defaultPath: self.config == nil ? ConfigFile.defaultPath : nil,
+                                            settings: settings)
+        LoggingSystem.bootstrap { JournalLogHandler(label: $0, level: Logger.Level(config.service.logLevel)) }
+        let log = Logger(label: "tactus")
+        let daemon = try Daemon(config: config, configPath: self.config ?? ConfigFile.defaultPath, settings: settings,
+                                speed: speed, log: log)
+        signal(SIGTERM) { _ in stopSignal.wrappingIncrement(ordering: .relaxed) }
+        signal(SIGINT) { _ in stopSignal.wrappingIncrement(ordering: .relaxed) }
+        signal(SIGHUP) { _ in reloadSignal.wrappingIncrement(ordering: .relaxed) }
+        signal(SIGPIPE, SIG_IGN)
+        let summary = daemon.run(duration: duration)
+        if let stats {
+            do { try summary.json.write(toFile: stats, atomically: true, encoding: .utf8) } catch {
+                log.error("cannot write statistics to \(stats): \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,210 @@
+import Atomics
+import Foundation
+import Logging
+import TactusCore
+import TactusIO
+
+/// Wires the threads of `tactus run` and supervises them from the main thread.
+final class Daemon {
+    let config: TactusConfig
+    let configPath: String
+    let settings: [String]
+    let log: Logger
+    let channel: CaptureChannel
+    let processing: ProcessingLoop
+    let source: CaptureSource
+    let notifier = SystemdNotifier()
+    private let stopCapture = UnsafeAtomic<Bool>.create(false)
+    private let stopProcessing = UnsafeAtomic<Bool>.create(false)
+    private let stopOutput = UnsafeAtomic<Bool>.create(false)
+    private var output: EventWriter
+
+    init(config: TactusConfig, configPath: String, settings: [String], speed: Double, log: Logger) throws {
+        self.config = config
+        self.configPath = configPath
+        self.settings = settings
+        self.log = log
+        let model = try ConfigLoading.model(config)
+        let pipeline = try BeatPipeline(config: config, model: model)
+        channel = CaptureChannel(capacitySamples: Int(config.capture.ringSeconds * 96_000))
+        processing = ProcessingLoop(pipeline: pipeline, channel: channel)
+        output = EventWriter(events: processing.events)
+        let rate = Int(config.features.sampleRate)
+        switch config.capture.source {
+        case .alsa:
+            source = ALSACapture(device: config.capture.device, requestedRate: rate, channel: config.capture.channel,
+                                 periodHops: config.capture.periodHops, retryMax: config.capture.retryMax)
+        case .file:
+            do {
+                source = try PacedFileCapture(path: config.capture.file, sampleRate: rate,
+                                              periodFrames: config.features.hopSize * config.capture.periodHops,
+                                              loop: config.capture.loop, speed: speed)
+            } catch {
+                log.error("capture.file: \(error)")
+                throw ExitCodeError.config
+            }
+        }
+        log.info("model: \(model.map { "\(config.modelPath) (\($0.networks.count) networks)" } ?? "none, spectral-flux onset fallback"); emission \(config.emission.mode.rawValue), lead \(Int(config.emission.lead * 1000)) ms")
+    }
+
+    deinit { stopCapture.destroy(); stopProcessing.destroy(); stopOutput.destroy() }
+
+    struct Summary {
+        var json: String
+    }
+
+    func run(duration: Double?) -> Summary {
+        let started = Date()
+        let cpuStart = CPUTime.seconds()
+        let processingDone = DispatchSemaphore(value: 0)
+        let outputDone = DispatchSemaphore(value: 0)
+        let p = Thread { [processing, stopProcessing] in
+            processing.run(stop: stopProcessing)
+            processingDone.signal()
+        }
+        p.name = "tactus-process"
+        let writer = output
+        let o = Thread { [stopOutput] in
+            writer.run(stop: stopOutput)
+            outputDone.signal()
+        }
+        o.name = "tactus-output"
+        let capture = CaptureThread(source: source, channel: channel, stop: stopCapture,
+                                    priority: config.capture.realtimePriority)
+        p.start()
+        o.start()
+        capture.start()
+        notifier.notify("READY=1")
+        log.info("running: capture \(config.capture.source == .alsa ? "ALSA device '\(config.capture.device)'" : "file '\(config.capture.file)'")")
+
+        var lastStatus = Date.distantPast, lastWatchdog = Date.distantPast
+        var inputEnded = false
+        while stopSignal.load(ordering: .relaxed) == 0 && !inputEnded {
+            if let duration, Date().timeIntervalSince(started) >= duration { break }
+            sleepSeconds(0.05)
+            inputEnded = drainNotices()
+            if reloadSignal.exchange(0, ordering: .relaxed) > 0 { reload() }
+            processing.releaseRetired()
+            let now = Date()
+            if now.timeIntervalSince(lastStatus) >= config.service.statusInterval {
+                notifier.notify("STATUS=\(statusLine())")
+                lastStatus = now
+            }
+            // Watchdog only while the processing loop is alive: a stalled pipeline gets restarted.
+            if let interval = notifier.watchdogInterval, now.timeIntervalSince(lastWatchdog) >= interval,
+               MonotonicClock.nanos() - processing.heartbeatNanos.load(ordering: .relaxed) < 2_000_000_000 {
+                notifier.notify("WATCHDOG=1")
+                lastWatchdog = now
+            }
+        }
+        notifier.notify("STOPPING=1")
+        log.info("stopping")
+        stopCapture.store(true, ordering: .relaxed)
+        if !capture.join(timeout: 1) { log.warning("capture thread did not stop within 1 s") }
+        stopProcessing.store(true, ordering: .relaxed)
+        channel.poke()
+        _ = processingDone.wait(timeout: .now() + 1)
+        stopOutput.store(true, ordering: .relaxed)
+        _ = outputDone.wait(timeout: .now() + 1)
+        _ = drainNotices()
+        return summary(wall: Date().timeIntervalSince(started), cpu: CPUTime.seconds() - cpuStart)
+    }
+
+    /// Logs what the capture thread reported; returns true when a file input ended.
+    private func drainNotices() -> Bool {
+        var n = CaptureNotice(kind: .opened, value: 0, hostNanos: 0)
+        var ended = false
+        while withUnsafeMutablePointer(to: &n, { channel.notices.read(into: UnsafeMutableBufferPointer(start: $0, count: 1)) }) == 1 {
+            switch n.kind {
+            case .opened: log.notice("capture open at \(n.value) Hz")
+            case .openFailed: log.warning("capture device '\(config.capture.device)' unavailable: \(ALSAError(code: Int32(n.value))); retrying with backoff")
+            case .retrying: log.debug("next attempt to open the capture device in \(n.value) ms")
+            case .xrun: log.warning("capture overrun (xrun): \(n.value) samples lost, stream clock kept")
+            case .suspended: log.warning("capture device suspended; resuming")
+            case .lost: log.error("capture device lost: \(ALSAError(code: Int32(n.value))); reopening")
+            case .realtime: log.info("capture thread at SCHED_FIFO priority \(n.value)")
+            case .realtimeDenied: log.warning("no real-time priority for the capture thread (error \(n.value)): running at normal priority; grant LimitRTPRIO or CAP_SYS_NICE")
+            case .ended:
+                log.notice("input ended")
+                ended = true
+            }
+        }
+        return ended
+    }
+
+    /// SIGHUP: a new configuration is built here, off the hot path, and swapped in at a period
+    /// boundary; a bad one is rejected and the old one kept.
+    private func reload() {
+        do {
+            let new = try ConfigLoading.load(path: configPath, defaultPath: nil, settings: settings)
+            if new.capture != config.capture || new.service != config.service || new.features != config.features {
+                log.warning("reload: capture, service and feature settings take effect after a restart; applying the rest")
+            }
+            var applied = new
+            applied.features = config.features
+            let pipeline = try BeatPipeline(config: applied, model: try ConfigLoading.model(applied))
+            if processing.offer(pipeline) { log.notice("configuration reloaded from \(configPath)") }
+            else { log.warning("reload: the previous reload is still pending; try again") }
+        } catch {
+            log.error("reload rejected, keeping the running configuration: \(error)")
+        }
+    }
+
+    private func statusLine() -> String {
+        let tempo = Double(bitPattern: processing.tempoBits.load(ordering: .relaxed))
+        let confidence = Double(bitPattern: processing.confidenceBits.load(ordering: .relaxed))
+        return String(format: "tempo %.1f BPM, confidence %.2f, beats %d, xruns %d", tempo, confidence,
+                      output.written.load(ordering: .relaxed), channel.xruns.load(ordering: .relaxed))
+    }
+
+    private func summary(wall: Double, cpu: Double) -> Summary {
+        let costs = (0..<processing.costCount).map { Double(processing.costs[$0]) / 1000 }.sorted()
+        let latencies = output.latencies().sorted()
+        func q(_ v: [Double], _ p: Double) -> Double { v.isEmpty ? 0 : v[min(v.count - 1, Int(Double(v.count - 1) * p))] }
+        let fields: [(String, String)] = [
+            ("wall_s", String(format: "%.3f", wall)), ("cpu_s", String(format: "%.3f", cpu)),
+            ("cpu_share", String(format: "%.5f", wall > 0 ? cpu / wall : 0)),
+            ("rss_kib", "\(CPUTime.residentKiB())"), ("max_rss_kib", "\(CPUTime.maxResidentKiB())"),
+            ("periods", "\(processing.hops.load(ordering: .relaxed))"),
+            ("events", "\(output.written.load(ordering: .relaxed))"),
+            ("dropped_events", "\(processing.droppedEvents.load(ordering: .relaxed))"),
+            ("dropped_periods", "\(channel.droppedPeriods.load(ordering: .relaxed))"),
+            ("xruns", "\(channel.xruns.load(ordering: .relaxed))"),
+            ("cost_us_p50", String(format: "%.2f", q(costs, 0.5))), ("cost_us_p99", String(format: "%.2f", q(costs, 0.99))),
+            ("latency_ms_p50", String(format: "%.3f", q(latencies, 0.5))),
+            ("latency_ms_p99", String(format: "%.3f", q(latencies, 0.99))),
+        ]
+        return Summary(json: "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}\n")
+    }
+}
+
+enum ExitCodeError: Error { case config }
+
+func sleepSeconds(_ s: Double) {
+    var ts = timespec(tv_sec: Int(s), tv_nsec: Int((s - Double(Int(s))) * 1e9))
+    nanosleep(&ts, nil)
+}
+
+/// Process CPU time and memory, for the statistics.
+enum CPUTime {
+    static func seconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+
+    static func maxResidentKiB() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss
+    }
+
+    static func residentKiB() -> Int {
+        guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in s.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        }
+        return 0
+    }
+}

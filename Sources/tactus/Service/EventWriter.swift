@@ -1,0 +1,42 @@
+import Atomics
+import Foundation
+import TactusCore
+import TactusIO
+
+/// The output thread: JSON lines on stdout (docs/events.md plus host times), one write per event;
+/// a slow reader blocks only this thread (the queue in front of it drops and counts).
+final class EventWriter: @unchecked Sendable {
+    let events: SPSCRing<DaemonEvent>
+    let written = UnsafeAtomic<Int>.create(0)
+    /// Capture-to-event latencies (ms), kept for the statistics (read after `run` returned).
+    private var latencyValues: [Double] = []
+
+    init(events: SPSCRing<DaemonEvent>) {
+        self.events = events
+        latencyValues.reserveCapacity(1 << 16)
+    }
+
+    func latencies() -> [Double] { latencyValues }
+
+    func run(stop: UnsafeAtomic<Bool>) {
+        var batch = [DaemonEvent](repeating: .empty, count: 64)
+        while true {
+            let n = batch.withUnsafeMutableBufferPointer { events.read(into: $0) }
+            if n == 0 {
+                if stop.load(ordering: .relaxed) { return }
+                sleepSeconds(0.001)
+                continue
+            }
+            var text = ""
+            for d in batch[0..<n] {
+                let e = d.event
+                text += String(format: "{\"v\":1,\"event\":\"beat\",\"time\":%.4f,\"emitted\":%.4f,\"tempo\":%.2f,\"confidence\":%.3f,\"count\":%d,\"predicted\":%@,\"host_time\":%.6f}\n",
+                               e.beatTime, e.emissionTime, e.tempo, e.confidence, e.count, e.predicted ? "true" : "false",
+                               Double(d.beatHostNanos) / 1e9)
+                if latencyValues.count < 1 << 20 { latencyValues.append(Double(d.readyNanos - d.captureNanos) / 1e6) }
+            }
+            FileHandle.standardOutput.write(Data(text.utf8))
+            written.wrappingIncrement(by: n, ordering: .relaxed)
+        }
+    }
+}
