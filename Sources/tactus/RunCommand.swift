@@ -39,6 +39,11 @@ struct RunCommand: ParsableCommand {
         let log = Logger(label: "tactus")
         let daemon = try Daemon(config: config, configPath: self.config ?? ConfigFile.defaultPath, settings: settings,
                                 speed: speed, log: log)
+        // A parent may have started us with these signals blocked (the mask is inherited).
+        var handled = sigset_t()
+        sigemptyset(&handled)
+        for s in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&handled, s) }
+        pthread_sigmask(SIG_UNBLOCK, &handled, nil)
         signal(SIGTERM) { _ in stopSignal.wrappingIncrement(ordering: .relaxed) }
         signal(SIGINT) { _ in stopSignal.wrappingIncrement(ordering: .relaxed) }
         signal(SIGHUP) { _ in reloadSignal.wrappingIncrement(ordering: .relaxed) }

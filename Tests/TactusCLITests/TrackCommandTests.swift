@@ -10,7 +10,7 @@ import Testing
     }
 
     /// The binary sits next to the test bundle in the build directory.
-    static let binary: URL = {
+    nonisolated(unsafe) static let binary: URL = {
         var dir = Bundle.main.bundleURL
         while dir.path != "/" {
             let candidate = dir.appendingPathComponent("tactus")

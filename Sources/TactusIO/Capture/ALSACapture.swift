@@ -20,6 +20,7 @@ public final class ALSACapture: CaptureSource, @unchecked Sendable {
         self.channel = channel
         self.periodHops = periodHops
         self.retryMax = retryMax
+        tactus_alsa_silence_errors()
     }
 
     /// An open, configured, started PCM and its buffers.

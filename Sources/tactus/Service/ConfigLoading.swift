@@ -5,23 +5,29 @@ import TactusIO
 
 /// The configuration a command runs with: the file (if any), then `--set` overrides, validated.
 enum ConfigLoading {
+    /// For commands: prints the reason and exits with status 2 on a bad configuration.
     static func load(path: String?, defaultPath: String?, settings: [String]) throws -> TactusConfig {
+        do { return try loadChecked(path: path, defaultPath: defaultPath, settings: settings) } catch {
+            Console.error(error.message)
+            throw ExitCode(2)
+        }
+    }
+
+    struct Failure: Error { let message: String }
+
+    /// Throws `Failure` naming file, line and key (or the `--set` argument).
+    static func loadChecked(path: String?, defaultPath: String?, settings: [String]) throws(Failure) -> TactusConfig {
         var config = TactusConfig()
         let file = path ?? defaultPath.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
         if let file {
-            do { config = try ConfigFile.load(path: file) } catch {
-                Console.error("\(error)")
-                throw ExitCode(2)
-            }
+            do { config = try ConfigFile.load(path: file) } catch { throw Failure(message: error.description) }
         }
         for s in settings {
-            guard let eq = s.firstIndex(of: "=") else {
-                throw ValidationError("--set expects KEY=VALUE, got '\(s)'")
-            }
+            guard let eq = s.firstIndex(of: "=") else { throw Failure(message: "--set expects KEY=VALUE, got '\(s)'") }
             do { try config.set(String(s[..<eq]), text: String(s[s.index(after: eq)...])) }
-            catch { throw ValidationError("--set \(s): \(error)") }
+            catch { throw Failure(message: "--set \(s): \(error)") }
         }
-        do { try config.validate() } catch { throw ValidationError("\(error)") }
+        do { try config.validate() } catch { throw Failure(message: "\(error)") }
         return config
     }
 

@@ -26,7 +26,10 @@ final class Daemon {
         self.log = log
         let model = try ConfigLoading.model(config)
         let pipeline = try BeatPipeline(config: config, model: model)
-        channel = CaptureChannel(capacitySamples: Int(config.capture.ringSeconds * 96_000))
+        // Room for ring_seconds of audio at up to 96 kHz, and a stamp per period of it (periods are
+        // at least 5 ms long at any device rate).
+        channel = CaptureChannel(capacitySamples: Int(config.capture.ringSeconds * 96_000),
+                                 periods: Int(config.capture.ringSeconds * 200) + 64)
         processing = ProcessingLoop(pipeline: pipeline, channel: channel)
         output = EventWriter(events: processing.events)
         let rate = Int(config.features.sampleRate)
@@ -136,15 +139,18 @@ final class Daemon {
     /// boundary; a bad one is rejected and the old one kept.
     private func reload() {
         do {
-            let new = try ConfigLoading.load(path: configPath, defaultPath: nil, settings: settings)
+            let new = try ConfigLoading.loadChecked(path: configPath, defaultPath: nil, settings: settings)
             if new.capture != config.capture || new.service != config.service || new.features != config.features {
                 log.warning("reload: capture, service and feature settings take effect after a restart; applying the rest")
             }
             var applied = new
             applied.features = config.features
-            let pipeline = try BeatPipeline(config: applied, model: try ConfigLoading.model(applied))
+            let model = applied.modelPath.isEmpty ? nil : try ModelFile.load(path: applied.modelPath)
+            let pipeline = try BeatPipeline(config: applied, model: model)
             if processing.offer(pipeline) { log.notice("configuration reloaded from \(configPath)") }
             else { log.warning("reload: the previous reload is still pending; try again") }
+        } catch let error as ConfigLoading.Failure {
+            log.error("reload rejected, keeping the running configuration: \(error.message)")
         } catch {
             log.error("reload rejected, keeping the running configuration: \(error)")
         }

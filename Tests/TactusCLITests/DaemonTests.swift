@@ -1,0 +1,127 @@
+import Foundation
+import TactusCore
+import TactusIO
+import Testing
+
+/// `tactus run` end to end, without a sound card: the paced file source, and the real ALSA capture
+/// path through ALSA's userspace `file` PCM (../shared/tools/alsa-test.asoundrc, HOME pointed at a
+/// temporary directory holding it).
+@Suite(.serialized) struct DaemonTests {
+    let dir: URL
+    let signal = ExampleSignal(tempo: 124, duration: 12)
+
+    init() throws {
+        dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tactus-daemon-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try AudioFileWriter.writeWAV(signal.samples, sampleRate: 44_100, to: dir.appendingPathComponent("in.wav").path)
+    }
+
+    struct Run {
+        var status: Int32
+        var beats: [Double]
+        var stderr: String
+        var stats: String
+    }
+
+    func run(_ args: [String], environment: [String: String] = [:], signalAfter: (Double, Int32)? = nil,
+             directory: URL? = nil) throws -> Run {
+        let p = Process()
+        p.executableURL = TrackCommandTests.binary
+        let stats = dir.appendingPathComponent("stats-\(UUID().uuidString).json").path
+        p.arguments = ["run", "--stats", stats, "--set", "capture.realtime_priority=0"] + args
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if let directory { p.currentDirectoryURL = directory }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        if let (after, sig) = signalAfter {
+            Thread.sleep(forTimeInterval: after)
+            kill(p.processIdentifier, sig)
+        }
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let beats = String(decoding: o, as: UTF8.self).split(separator: "\n").compactMap { line -> Double? in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["time"] as? Double
+        }
+        return Run(status: p.terminationStatus, beats: beats, stderr: String(decoding: e, as: UTF8.self),
+                   stats: (try? String(contentsOfFile: stats, encoding: .utf8)) ?? "")
+    }
+
+    /// File mode's beats for the same audio: what the daemon must reproduce (within one frame).
+    func fileModeBeats() throws -> [Double] {
+        try FileTracker.track(samples: signal.samples, config: TactusConfig(), model: nil).beats.map(\.beatTime)
+    }
+
+    func expectSameBeats(_ live: [Double], _ file: [Double]) {
+        #expect(live.count == file.count, "live \(live.count) beats, file mode \(file.count)")
+        for (a, b) in zip(live, file) { #expect(abs(a - b) <= 0.01 + 1e-9, "\(a) vs \(b)") }
+    }
+
+    @Test func pacedFileSourceGivesFileModesBeats() throws {
+        let r = try run(["--set", "capture.source=file", "--set", "capture.file=\(dir.path)/in.wav", "--speed", "8"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("input ended"))
+        expectSameBeats(r.beats, try fileModeBeats())
+        #expect(r.stats.contains("\"dropped_periods\":0"))
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/alsa/alsa.conf"), "libasound's configuration is missing"))
+    func alsaCapturePathGivesFileModesBeats() throws {
+        // The `file` PCM reads raw samples in the format the client opened: Tactus asks for
+        // float32 first, so the input is raw float32 mono at 44.1 kHz.
+        var raw = Data()
+        for x in signal.samples { withUnsafeBytes(of: x.bitPattern.littleEndian) { raw.append(contentsOf: $0) } }
+        try raw.write(to: dir.appendingPathComponent("in.raw"))
+        let asoundrc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/tools/alsa-test.asoundrc")
+        try #require(FileManager.default.fileExists(atPath: asoundrc.path), "../shared/tools/alsa-test.asoundrc not found")
+        try FileManager.default.copyItem(at: asoundrc, to: dir.appendingPathComponent(".asoundrc"))
+        // The file PCM does not pace: the whole file arrives at once, so the ring must hold it.
+        let r = try run(["--set", "capture.device=fromfile", "--set", "capture.ring_seconds=20", "--duration", "3"],
+                        environment: ["HOME": dir.path], directory: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("capture open at 44100 Hz"))
+        // After the file, the PCM delivers silence: no beats there.
+        expectSameBeats(r.beats.filter { $0 < 12 }, try fileModeBeats())
+    }
+
+    @Test func aMissingDeviceIsRetriedAndSigtermStopsCleanly() throws {
+        let start = Date()
+        let r = try run(["--set", "capture.device=hw:CARD=Nonexistent,DEV=0", "--set", "capture.retry_max=0.5"],
+                        signalAfter: (2.5, SIGTERM))
+        #expect(r.status == 0)
+        #expect(Date().timeIntervalSince(start) < 4, "exit within a second of SIGTERM")
+        // Logged once per state change, not once per attempt.
+        #expect(r.stderr.components(separatedBy: "unavailable").count - 1 == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("stopping"))
+    }
+
+    @Test func sighupReloadsAndABadConfigIsRejected() throws {
+        let config = dir.appendingPathComponent("tactus.toml")
+        try "[capture]\nsource = \"file\"\nfile = \"\(dir.path)/in.wav\"\nloop = true\nrealtime_priority = 0\n"
+            .write(to: config, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = TrackCommandTests.binary
+        p.arguments = ["run", "--config", config.path]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        Thread.sleep(forTimeInterval: 1)
+        try "[capture]\nsource = \"file\"\nfile = \"\(dir.path)/in.wav\"\nloop = true\nrealtime_priority = 0\n[emission]\nlead = 0.08\n"
+            .write(to: config, atomically: true, encoding: .utf8)
+        kill(p.processIdentifier, SIGHUP)
+        Thread.sleep(forTimeInterval: 0.5)
+        try "[emission]\nlead = 9\n".write(to: config, atomically: true, encoding: .utf8)
+        kill(p.processIdentifier, SIGHUP)
+        Thread.sleep(forTimeInterval: 0.5)
+        kill(p.processIdentifier, SIGTERM)
+        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        #expect(e.contains("configuration reloaded"), "\(e)")
+        #expect(e.contains("reload rejected, keeping the running configuration: \(config.path):2: emission.lead: 9 is outside"), "\(e)")
+    }
+}
