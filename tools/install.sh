@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs Tactus as a service: builds the release binary, installs it to $PREFIX/bin (default
+# /usr/local), the config to /etc/tactus/tactus.toml (kept if present), the systemd units, and a
+# system user `tactus` in group `audio`. Run as root. Then: systemctl enable --now tactus
+set -euo pipefail
+cd "$(dirname "$0")/.."
+prefix=${PREFIX:-/usr/local}
+destdir=${DESTDIR:-}
+tools/install-deps.sh
+swift build -c release --product tactus
+install -D -m 0755 .build/release/tactus "$destdir$prefix/bin/tactus"
+install -d -m 0755 "$destdir/etc/tactus"
+if [ ! -e "$destdir/etc/tactus/tactus.toml" ]; then
+    install -m 0644 config/tactus.toml "$destdir/etc/tactus/tactus.toml"
+fi
+install -D -m 0644 systemd/tactus.service "$destdir/etc/systemd/system/tactus.service"
+install -D -m 0644 systemd/tactus@.service "$destdir/etc/systemd/system/tactus@.service"
+sed -i "s|/usr/local/bin/tactus|$prefix/bin/tactus|" "$destdir/etc/systemd/system/tactus.service" \
+    "$destdir/etc/systemd/system/tactus@.service"
+install -D -m 0644 README.md "$destdir$prefix/share/doc/tactus/README.md"
+if [ -z "$destdir" ]; then
+    getent group audio >/dev/null || groupadd --system audio
+    getent group tactus >/dev/null || groupadd --system tactus
+    id tactus >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin --gid tactus --groups audio tactus
+    command -v systemctl >/dev/null && systemctl daemon-reload 2>/dev/null || true
+fi
+echo "installed: $prefix/bin/tactus, /etc/tactus/tactus.toml, systemd units; start with: systemctl enable --now tactus" >&2
