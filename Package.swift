@@ -48,7 +48,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "TactusCoreTests", dependencies: ["TactusCore", "CAllocCounter"]),
-        .testTarget(name: "TactusIOTests", dependencies: ["TactusIO", "CSndfile"]),
+        .testTarget(name: "TactusIOTests", dependencies: ["TactusIO", "CSndfile", "CAllocCounter"]),
         // Runs the built `tactus` binary: exit codes and messages as a user sees them.
         .testTarget(name: "TactusCLITests", dependencies: ["tactus"]),
         .testTarget(name: "ConformanceTests", dependencies: ["TactusCore", "TactusIO"]),

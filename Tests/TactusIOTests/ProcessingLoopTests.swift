@@ -1,0 +1,64 @@
+import CAllocCounter
+import TactusCore
+import TactusIO
+import Testing
+
+@Suite struct ProcessingLoopTests {
+    /// The processing thread's work per period (ring read, resampling, core, event queue) allocates
+    /// nothing once running, at the processing rate and at another device rate alike.
+    @Test(arguments: [44_100, 48_000])
+    func noAllocationPerPeriod(deviceRate: Int) throws {
+        var config = TactusConfig()
+        config.emission.gateActivation = 0
+        let channel = CaptureChannel(capacitySamples: 1 << 20, periods: 4096)
+        let loop = ProcessingLoop(pipeline: try BeatPipeline(config: config, model: nil), channel: channel)
+        channel.sampleRate.store(deviceRate, ordering: .releasing)
+        let signal = ExampleSignal(duration: 12, sampleRate: Double(deviceRate))
+        let period = deviceRate / 100
+        func push(_ k: Int) {
+            signal.samples.withUnsafeBufferPointer { all in
+                channel.push(UnsafeBufferPointer(rebasing: all[(k * period)..<((k + 1) * period)]),
+                             stamp: CaptureStamp(firstSample: k * period, frames: period, hostNanos: Int64(k) * 10_000_000, gapBefore: 0))
+            }
+        }
+        for k in 0..<200 { push(k) }
+        loop.drain()  // warm-up: the resampler and the first frames
+        for k in 200..<1100 { push(k) }
+        tactus_alloc_counting_begin()
+        loop.drain()
+        let allocations = tactus_alloc_counting_end()
+        #expect(allocations == 0)
+        #expect(loop.hops.load(ordering: .relaxed) == 1100)
+        #expect(loop.events.available > 10, "beats came out")
+    }
+
+    /// A gap (xrun, lost device) advances the stream clock: beats after it keep their times.
+    @Test func gapsAdvanceTheStreamClock() throws {
+        var config = TactusConfig()
+        config.emission.mode = .reactive
+        let channel = CaptureChannel(capacitySamples: 1 << 22, periods: 8192)
+        let loop = ProcessingLoop(pipeline: try BeatPipeline(config: config, model: nil), channel: channel)
+        channel.sampleRate.store(44_100, ordering: .releasing)
+        let signal = ExampleSignal(duration: 20)
+        // Drop periods 1000..1049 (0.5 s) as an xrun would, and report them as a gap.
+        signal.samples.withUnsafeBufferPointer { all in
+            var k = 0
+            while (k + 1) * 441 <= all.count {
+                if k < 1000 || k >= 1050 {
+                    channel.push(UnsafeBufferPointer(rebasing: all[(k * 441)..<((k + 1) * 441)]),
+                                 stamp: CaptureStamp(firstSample: k * 441, frames: 441, hostNanos: 0,
+                                                     gapBefore: k == 1050 ? 50 * 441 : 0))
+                }
+                k += 1
+                if k % 500 == 0 { loop.drain() }
+            }
+        }
+        loop.drain()
+        var out = [DaemonEvent](repeating: .empty, count: 256)
+        let n = out.withUnsafeMutableBufferPointer { loop.events.read(into: $0) }
+        let late = out[0..<n].map(\.event.beatTime).filter { $0 > 12 }
+        #expect(!late.isEmpty)
+        // On the generated beats (0.5 s + k/2 s), not shifted by the 0.5 s that was lost.
+        for t in late { #expect(abs((t - 0.5) * 2 - ((t - 0.5) * 2).rounded()) < 0.05, "\(t)") }
+    }
+}
