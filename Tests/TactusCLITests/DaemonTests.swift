@@ -125,3 +125,49 @@ import Testing
         #expect(e.contains("reload rejected, keeping the running configuration: \(config.path):2: emission.lead: 9 is outside"), "\(e)")
     }
 }
+
+/// sd_notify as systemd would see it: a datagram socket in NOTIFY_SOCKET.
+@Suite struct SystemdNotifyTests {
+    @Test func readyStatusWatchdogAndStopping() throws {
+        let path = NSTemporaryDirectory() + "tactus-notify-\(UUID().uuidString.prefix(8)).sock"
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd); unlink(path) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in path.utf8.enumerated() { raw[i] = b }
+        }
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        try #require(bound == 0)
+        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+
+        let wav = NSTemporaryDirectory() + "tactus-notify-\(UUID().uuidString).wav"
+        try AudioFileWriter.writeWAV(ExampleSignal(duration: 10).samples, sampleRate: 44_100, to: wav)
+        defer { try? FileManager.default.removeItem(atPath: wav) }
+        let p = Process()
+        p.executableURL = TrackCommandTests.binary
+        p.arguments = ["run", "--set", "capture.source=file", "--set", "capture.file=\(wav)",
+                       "--set", "capture.realtime_priority=0", "--set", "service.status_interval=0.2", "--duration", "2.5"]
+        p.environment = ProcessInfo.processInfo.environment.merging(["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "1000000"]) { $1 }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        var messages: [String] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let deadline = Date().addingTimeInterval(6)
+        while Date() < deadline {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n > 0 { messages.append(String(decoding: buffer[0..<n], as: UTF8.self)) }
+            if messages.last == "STOPPING=1" { break }
+        }
+        p.waitUntilExit()
+        #expect(messages.first == "READY=1")
+        #expect(messages.contains { $0.hasPrefix("STATUS=tempo ") && $0.contains("BPM, confidence") })
+        #expect(messages.filter { $0 == "WATCHDOG=1" }.count >= 3, "every WATCHDOG_USEC/2 while processing runs")
+        #expect(messages.last == "STOPPING=1")
+    }
+}
