@@ -55,6 +55,9 @@ public final class ALSACapture: CaptureSource, @unchecked Sendable {
                 if lostSince == nil { lostSince = MonotonicClock.nanos() }
                 channel.notify(.retrying, Int64(delay * 1000))
                 pause(delay, stop: stop)
+                // Forget the cached configuration, so that a PCM defined meanwhile (asoundrc) or a
+                // card that arrived is seen at the next attempt.
+                snd_config_update_free_global()
                 delay = min(delay * 2, retryMax)
                 continue
             }
