@@ -49,6 +49,14 @@ import Testing
                    stats: (try? String(contentsOfFile: stats, encoding: .utf8)) ?? "")
     }
 
+    /// The ALSA `file` PCM reads raw samples in the format the client opened: Tactus asks for
+    /// float32 first, so the input is raw float32 mono at 44.1 kHz.
+    func writeRawInput() throws {
+        var raw = Data()
+        for x in signal.samples { withUnsafeBytes(of: x.bitPattern.littleEndian) { raw.append(contentsOf: $0) } }
+        try raw.write(to: dir.appendingPathComponent("in.raw"))
+    }
+
     /// File mode's beats for the same audio: what the daemon must reproduce (within one frame).
     func fileModeBeats() throws -> [Double] {
         try FileTracker.track(samples: signal.samples, config: TactusConfig(), model: nil).beats.map(\.beatTime)
@@ -69,11 +77,7 @@ import Testing
 
     @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/alsa/alsa.conf"), "libasound's configuration is missing"))
     func alsaCapturePathGivesFileModesBeats() throws {
-        // The `file` PCM reads raw samples in the format the client opened: Tactus asks for
-        // float32 first, so the input is raw float32 mono at 44.1 kHz.
-        var raw = Data()
-        for x in signal.samples { withUnsafeBytes(of: x.bitPattern.littleEndian) { raw.append(contentsOf: $0) } }
-        try raw.write(to: dir.appendingPathComponent("in.raw"))
+        try writeRawInput()
         let asoundrc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/tools/alsa-test.asoundrc")
         try #require(FileManager.default.fileExists(atPath: asoundrc.path), "../shared/tools/alsa-test.asoundrc not found")
@@ -102,9 +106,7 @@ import Testing
     /// `file` PCM defined in ~/.asoundrc 1.5 s after the start; libasound rereads a changed
     /// configuration at the next open).
     @Test func aDeviceThatAppearsLaterIsPickedUp() throws {
-        var raw = Data()
-        for x in signal.samples { withUnsafeBytes(of: x.bitPattern.littleEndian) { raw.append(contentsOf: $0) } }
-        try raw.write(to: dir.appendingPathComponent("in.raw"))
+        try writeRawInput()
         try "# nothing yet\n".write(to: dir.appendingPathComponent(".asoundrc"), atomically: true, encoding: .utf8)
         let later = dir.appendingPathComponent(".asoundrc")
         let writer = Thread {
