@@ -31,7 +31,7 @@ final class Daemon {
         channel = CaptureChannel(capacitySamples: Int(config.capture.ringSeconds * 96_000),
                                  periods: Int(config.capture.ringSeconds * 200) + 64)
         processing = ProcessingLoop(pipeline: pipeline, channel: channel)
-        output = EventWriter(events: processing.events)
+        output = EventWriter(events: processing.events) { [processing] in processing.waitForEvents(timeout: $0) }
         let rate = Int(config.features.sampleRate)
         switch config.capture.source {
         case .alsa:
@@ -108,6 +108,7 @@ final class Daemon {
         channel.poke()
         _ = processingDone.wait(timeout: .now() + 1)
         stopOutput.store(true, ordering: .relaxed)
+        processing.pokeOutput()
         _ = outputDone.wait(timeout: .now() + 1)
         _ = drainNotices()
         return summary(wall: Date().timeIntervalSince(started), cpu: CPUTime.seconds() - cpuStart)

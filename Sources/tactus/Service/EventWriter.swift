@@ -7,12 +7,14 @@ import TactusIO
 /// a slow reader blocks only this thread (the queue in front of it drops and counts).
 final class EventWriter: @unchecked Sendable {
     let events: SPSCRing<DaemonEvent>
+    let wait: (Double) -> Void
     let written = UnsafeAtomic<Int>.create(0)
     /// Capture-to-event latencies (ms), kept for the statistics (read after `run` returned).
     private var latencyValues: [Double] = []
 
-    init(events: SPSCRing<DaemonEvent>) {
+    init(events: SPSCRing<DaemonEvent>, wait: @escaping (Double) -> Void) {
         self.events = events
+        self.wait = wait
         latencyValues.reserveCapacity(1 << 16)
     }
 
@@ -24,7 +26,7 @@ final class EventWriter: @unchecked Sendable {
             let n = batch.withUnsafeMutableBufferPointer { events.read(into: $0) }
             if n == 0 {
                 if stop.load(ordering: .relaxed) { return }
-                sleepSeconds(0.001)
+                wait(0.2)
                 continue
             }
             var text = ""
