@@ -3,7 +3,7 @@
 # is there; the conformance tests say why they skip otherwise), then `swift test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools/install-deps.sh
+tools/install-deps.sh --test
 shared=${TACTUS_SHARED:-../shared}
 if [ -f "$shared/data/manifest.tsv" ] && [ -x "$shared/tools/setup-madmom.sh" ]; then
     tools/build-reference.sh

@@ -1,0 +1,92 @@
+import Foundation
+import TactusCore
+import TactusIO
+import Testing
+
+/// The whole daemon on a real-time paced ALSA device: a JACK server with its dummy backend (which
+/// runs in real time without a sound card), ALSA's `jack` PCM plugin on both sides, `aplay`
+/// playing a minute of real music into Tactus's capture port. The beats must be file mode's.
+enum JackSetup {
+    static let tools = ["/usr/bin/jackd", "/usr/bin/jack_lsp", "/usr/bin/aplay"]
+    static var present: Bool {
+        tools.allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
+            && FileManager.default.fileExists(atPath: "/usr/lib/x86_64-linux-gnu/alsa-lib/libasound_module_pcm_jack.so")
+    }
+    static let skipReason: Comment = "needs jackd2, alsa-utils (aplay) and libasound2-plugins (tools/test.sh installs them)"
+}
+
+@Suite(.serialized, .enabled(if: JackSetup.present, JackSetup.skipReason))
+struct JackDaemonTests {
+    /// A minute of real music from ../shared/data when present, else a generated groove.
+    static func input(in dir: URL) throws -> (path: String, duration: Double) {
+        let shared = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("shared/data/misc_excerpts/audio/hainsworth_001.wav")
+        if FileManager.default.fileExists(atPath: shared.path) { return (shared.path, 56.5) }
+        let path = dir.appendingPathComponent("groove.wav").path
+        try AudioFileWriter.writeWAV(ExampleSignal(tempo: 118, duration: 60).samples, sampleRate: 44_100, to: path)
+        return (path, 60)
+    }
+
+    func start(_ path: String, _ args: [String], env: [String: String], out: Any? = nil, err: Any? = nil) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        p.standardOutput = out ?? FileHandle.nullDevice
+        p.standardError = err ?? FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    @Test func aMinuteOfMusicThroughJackGivesFileModesBeats() throws {
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tactus-jack-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let server = "tactus-test-\(getpid())"
+        let env = ["HOME": dir.path, "JACK_DEFAULT_SERVER": server, "JACK_NO_AUDIO_RESERVATION": "1"]
+        let asoundrc = dir.appendingPathComponent(".asoundrc")
+        try "pcm.jackin { type jack capture_ports { 0 system:capture_1 } }\n".write(to: asoundrc, atomically: true, encoding: .utf8)
+        let jackd = try start("/usr/bin/jackd", ["-n", server, "--no-realtime", "-d", "dummy", "-r", "44100", "-p", "441"], env: env)
+        defer { jackd.terminate(); jackd.waitUntilExit() }
+        Thread.sleep(forTimeInterval: 1.5)
+        let (audio, duration) = try Self.input(in: dir)
+
+        let out = Pipe(), err = Pipe()
+        let tactus = try start(TrackCommandTests.binary.path,
+                               ["run", "--set", "capture.device=jackin", "--set", "capture.realtime_priority=0",
+                                "--duration", String(duration + 4)], env: env, out: out, err: err)
+        // Tactus's input port, then a player connected to it from its first sample.
+        var port = ""
+        for _ in 0..<50 where port.isEmpty {
+            Thread.sleep(forTimeInterval: 0.1)
+            let lsp = Pipe()
+            let l = try start("/usr/bin/jack_lsp", [], env: env, out: lsp)
+            l.waitUntilExit()
+            port = String(decoding: lsp.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                .split(separator: "\n").first { $0.hasPrefix("tactus") && $0.contains(":in_") }.map(String.init) ?? ""
+        }
+        try #require(!port.isEmpty, "Tactus's JACK port did not appear")
+        try "pcm.jackin { type jack capture_ports { 0 system:capture_1 } }\npcm.jackout { type plug slave.pcm { type jack playback_ports { 0 \"\(port)\" } } }\n"
+            .write(to: asoundrc, atomically: true, encoding: .utf8)
+        let player = try start("/usr/bin/aplay", ["-q", "-D", "jackout", audio], env: env)
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        tactus.waitUntilExit()
+        player.terminate()
+        #expect(tactus.terminationStatus == 0, "\(e)")
+        let live = String(decoding: o, as: UTF8.self).split(separator: "\n").compactMap { line -> Double? in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["time"] as? Double
+        }
+        let file = try FileTracker.track(path: audio, config: TactusConfig(), model: nil).beats.map(\.beatTime)
+        // The player started a moment after the capture: the same beats, later by that moment.
+        let differences = zip(live, file).map { $0 - $1 }.sorted()
+        let offset = differences.isEmpty ? 0 : differences[differences.count / 2]
+        let aligned = live.map { $0 - offset }.filter { $0 <= duration }
+        #expect(aligned.count == file.count, "live \(aligned.count) beats, file mode \(file.count)")
+        // Within a frame and a half: the player's start is not on the hop grid.
+        let worst = zip(aligned, file).map { abs($0 - $1) }.max() ?? 1
+        #expect(worst <= 0.015, "worst difference \(worst) s")
+        #expect(e.contains("capture open at 44100 Hz"))
+    }
+}
