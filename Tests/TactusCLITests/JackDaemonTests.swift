@@ -89,4 +89,45 @@ struct JackDaemonTests {
         #expect(worst <= 0.015, "worst difference \(worst) s")
         #expect(e.contains("capture open at 44100 Hz"))
     }
+
+    /// Fault injection on a live device: the daemon held up for a second (the JACK plugin drops
+    /// the samples without an error: the timestamps show the gap), then the sound server killed
+    /// and restarted (the device is lost, retried, reopened). The daemon survives both, counts
+    /// the gap and exits cleanly.
+    @Test func survivesAHoldUpAndASoundServerRestart() throws {
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tactus-jackfault-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let server = "tactus-fault-\(getpid())"
+        let env = ["HOME": dir.path, "JACK_DEFAULT_SERVER": server, "JACK_NO_AUDIO_RESERVATION": "1"]
+        try "pcm.jackin { type jack capture_ports { 0 system:capture_1 } }\n"
+            .write(to: dir.appendingPathComponent(".asoundrc"), atomically: true, encoding: .utf8)
+        let jackArgs = ["-n", server, "--no-realtime", "-d", "dummy", "-r", "44100", "-p", "441"]
+        var jackd = try start("/usr/bin/jackd", jackArgs, env: env)
+        Thread.sleep(forTimeInterval: 1.5)
+        let stats = dir.appendingPathComponent("stats.json").path
+        let err = Pipe()
+        let tactus = try start(TrackCommandTests.binary.path,
+                               ["run", "--set", "capture.device=jackin", "--set", "capture.realtime_priority=0",
+                                "--set", "capture.retry_max=0.5", "--duration", "12", "--stats", stats],
+                               env: env, err: err)
+        Thread.sleep(forTimeInterval: 2)
+        kill(tactus.processIdentifier, SIGSTOP)
+        Thread.sleep(forTimeInterval: 1)
+        kill(tactus.processIdentifier, SIGCONT)
+        Thread.sleep(forTimeInterval: 2)
+        jackd.terminate()
+        jackd.waitUntilExit()
+        Thread.sleep(forTimeInterval: 2.5)
+        jackd = try start("/usr/bin/jackd", jackArgs, env: env)
+        defer { jackd.terminate(); jackd.waitUntilExit() }
+        let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        tactus.waitUntilExit()
+        #expect(tactus.terminationStatus == 0, "\(log)")
+        #expect(log.contains("capture gap: "), "the held-up second is a gap on the stream clock")
+        #expect(log.contains("capture device lost"), "\(log)")
+        #expect(log.components(separatedBy: "capture open at 44100 Hz").count - 1 == 2, "reopened after the restart")
+        let json = try String(contentsOfFile: stats, encoding: .utf8)
+        #expect(json.contains("\"xruns\":1"), "\(json)")
+    }
 }

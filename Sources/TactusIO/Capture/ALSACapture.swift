@@ -92,15 +92,27 @@ public final class ALSACapture: CaptureSource, @unchecked Sendable {
                          streamSample: inout Int, gap initialGap: Int) -> Int32 {
         var gap = initialGap
         let nanosPerFrame = 1e9 / Double(s.rate)
+        var silentWaits = 0
+        var expectedHost: Int64 = 0
         while !stop.load(ordering: .relaxed) {
-            let r = snd_pcm_readi(s.pcm, s.interleaved, snd_pcm_uframes_t(s.periodFrames))
+            // Wait with a timeout rather than block in the read: a device (or a sound server) that
+            // vanishes without an error must not hang the thread. Two seconds without a period is
+            // a lost device.
+            let ready = snd_pcm_wait(s.pcm, 200)
+            if ready == 0 {
+                silentWaits += 1
+                if silentWaits >= 10 { return -EIO }
+                continue
+            }
+            silentWaits = 0
+            let r = ready < 0 ? Int(ready) : snd_pcm_readi(s.pcm, s.interleaved, snd_pcm_uframes_t(s.periodFrames))
             if r < 0 {
                 let err = Int32(r)
                 if err == -EPIPE {
                     // Overrun: the samples since the last read are gone; restart and count.
                     channel.xruns.wrappingIncrement(ordering: .relaxed)
-                    channel.notify(.xrun, Int64(s.periodFrames))
-                    gap += s.periodFrames
+                    // How much was lost shows in the next period's timestamp (see below).
+                    channel.notify(.xrun, 0)
                     if snd_pcm_prepare(s.pcm) < 0 { return err }
                     continue
                 }
@@ -128,6 +140,18 @@ public final class ALSACapture: CaptureSource, @unchecked Sendable {
                 host = Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
             }
             host -= Int64(Double(Int(avail) + n) * nanosPerFrame)
+            // Samples some plugins drop without an error (JACK's, when the reader was held up):
+            // the timestamps show the hole; more than three periods of it is a gap on the clock.
+            if expectedHost != 0 {
+                let late = Double(host - expectedHost)
+                if late > 3 * Double(s.periodFrames) * nanosPerFrame {
+                    let lost = Int((late / nanosPerFrame).rounded())
+                    gap += lost
+                    channel.xruns.wrappingIncrement(ordering: .relaxed)
+                    channel.notify(.xrun, Int64(lost))
+                }
+            }
+            expectedHost = host + Int64(Double(n) * nanosPerFrame)
             toMono(s, frames: n)
             streamSample += gap
             channel.push(UnsafeBufferPointer(start: s.mono, count: n),

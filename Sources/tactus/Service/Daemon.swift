@@ -123,7 +123,7 @@ final class Daemon {
             case .opened: log.notice("capture open at \(n.value) Hz")
             case .openFailed: log.warning("capture device '\(config.capture.device)' unavailable: \(ALSAError(code: Int32(n.value))); retrying with backoff")
             case .retrying: log.debug("next attempt to open the capture device in \(n.value) ms")
-            case .xrun: log.warning("capture overrun (xrun): \(n.value) samples lost, stream clock kept")
+            case .xrun: log.warning(n.value > 0 ? "capture gap: \(n.value) samples lost; the stream clock advances over them" : "capture overrun (xrun); restarted")
             case .suspended: log.warning("capture device suspended; resuming")
             case .lost: log.error("capture device lost: \(ALSAError(code: Int32(n.value))); reopening")
             case .realtime: log.info("capture thread at SCHED_FIFO priority \(n.value)")
