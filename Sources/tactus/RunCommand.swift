@@ -37,8 +37,13 @@ struct RunCommand: ParsableCommand {
                                             settings: settings)
         LoggingSystem.bootstrap { JournalLogHandler(label: $0, level: Logger.Level(config.service.logLevel)) }
         let log = Logger(label: "tactus")
-        let daemon = try Daemon(config: config, configPath: self.config ?? ConfigFile.defaultPath, settings: settings,
+        let daemon: Daemon
+        do {
+            daemon = try Daemon(config: config, configPath: self.config ?? ConfigFile.defaultPath, settings: settings,
                                 speed: speed, log: log)
+        } catch is ExitCodeError {
+            throw ExitCode(2)  // the reason is logged
+        }
         // A parent may have started us with these signals blocked (the mask is inherited).
         var handled = sigset_t()
         sigemptyset(&handled)

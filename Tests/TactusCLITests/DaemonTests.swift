@@ -204,3 +204,98 @@ import Testing
         #expect(messages.last == "STOPPING=1")
     }
 }
+
+/// Beats over OSC to a receiver decoding with python-osc: every beat of the JSON lines arrives;
+/// predicted ones in bundles timetagged with the beat, received about `lead` before it.
+@Suite(.enabled(if: OSCReceiver.python != nil, "python-osc not found: tools/test.sh installs it (TACTUS_TEST_PYTHON)"))
+struct DaemonOSCTests {
+    @Test func beatsArriveOverOSC() throws {
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tactus-osc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let wav = dir.appendingPathComponent("in.wav").path
+        try AudioFileWriter.writeWAV(ExampleSignal(tempo: 120, duration: 8).samples, sampleRate: 44_100, to: wav)
+        let receiver = try OSCReceiver.start(dir: dir)
+        let p = Process()
+        p.executableURL = TrackCommandTests.binary
+        p.arguments = ["run", "--set", "capture.source=file", "--set", "capture.file=\(wav)",
+                       "--set", "capture.realtime_priority=0", "--set", "output.osc_targets=127.0.0.1:\(receiver.port),127.0.0.1:9",
+                       "--duration", "10"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let json = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        p.waitUntilExit()
+        let lines = receiver.finish()
+        // One line per /tactus/beat: "count predicted lead_ms" (lead = timetag − arrival, bundles only).
+        let beats = lines.map { $0.split(separator: " ") }
+        #expect(json.count > 10)
+        #expect(beats.count == json.count, "\(beats.count) OSC beats for \(json.count) JSON beats")
+        #expect(beats.map { Int($0[0]) } == json.map { $0["count"] as? Int })
+        let leads = beats.filter { $0[1] == "True" }.compactMap { Double($0[2]) }
+        #expect(leads.count > 8)
+        #expect(leads.allSatisfy { $0 > 35 && $0 < 75 }, "leads (ms): \(leads)")
+    }
+}
+
+/// A UDP receiver in Python that decodes with python-osc and writes one line per beat.
+struct OSCReceiver {
+    static let python = ProcessInfo.processInfo.environment["TACTUS_TEST_PYTHON"].flatMap { path -> String? in
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = ["-c", "import pythonosc"]
+        guard (try? p.run()) != nil else { return nil }
+        p.waitUntilExit()
+        return p.terminationStatus == 0 ? path : nil
+    }
+
+    let process: Process
+    let port: Int
+    let output: URL
+
+    static let script = """
+        import socket, sys, time
+        from pythonosc.osc_bundle import OscBundle
+        from pythonosc.osc_message import OscMessage
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0))
+        print(s.getsockname()[1], flush=True)
+        s.settimeout(3)
+        out = open(sys.argv[1], "w")
+        while True:
+            try: d = s.recv(4096)
+            except socket.timeout: break
+            now = time.time()
+            if OscBundle.dgram_is_bundle(d):
+                b = OscBundle(d)
+                for m in b:
+                    if m.address == "/tactus/beat":
+                        out.write("%d %s %.1f\\n" % (m.params[0], m.params[3], (b.timestamp - now) * 1000))
+            else:
+                m = OscMessage(d)
+                if m.address == "/tactus/beat":
+                    out.write("%d %s nan\\n" % (m.params[0], m.params[3]))
+            out.flush()
+        """
+
+    static func start(dir: URL) throws -> OSCReceiver {
+        let output = dir.appendingPathComponent("osc.txt")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python!)
+        p.arguments = ["-c", script, output.path]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        var line = Data()
+        while !line.contains(10) { line.append(pipe.fileHandleForReading.availableData) }
+        let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        return OSCReceiver(process: p, port: port, output: output)
+    }
+
+    /// Waits for the receiver to time out and returns its lines.
+    func finish() -> [String] {
+        process.waitUntilExit()
+        return ((try? String(contentsOf: output, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+}

@@ -7,6 +7,7 @@ public struct TactusConfig: Sendable, Equatable {
     public var emission = EmissionConfig()
     public var capture = CaptureConfig()
     public var service = ServiceConfig()
+    public var output = OutputConfig()
     /// Weight file of the beat network; empty selects the spectral-flux onset fallback.
     public var modelPath: String = ""
 

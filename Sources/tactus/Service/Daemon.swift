@@ -31,7 +31,18 @@ final class Daemon {
         channel = CaptureChannel(capacitySamples: Int(config.capture.ringSeconds * 96_000),
                                  periods: Int(config.capture.ringSeconds * 200) + 64)
         processing = ProcessingLoop(pipeline: pipeline, channel: channel)
-        output = EventWriter(events: processing.events) { [processing] in processing.waitForEvents(timeout: $0) }
+        var senders: [UDPSender] = []
+        for target in config.output.oscTargets.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) })
+        where !target.isEmpty {
+            do { senders.append(try UDPSender(target: target, ttl: config.output.oscTTL, interface: config.output.oscInterface)) }
+            catch {
+                log.error("output.osc_targets: \(error)")
+                throw ExitCodeError.config
+            }
+        }
+        if !senders.isEmpty { log.info("OSC to \(senders.map(\.target).joined(separator: ", "))") }
+        output = EventWriter(events: processing.events, osc: senders, timetags: config.output.oscTimetags,
+                             report: { [log] in log.warning("\($0)") }) { [processing] in processing.waitForEvents(timeout: $0) }
         let rate = Int(config.features.sampleRate)
         switch config.capture.source {
         case .alsa:

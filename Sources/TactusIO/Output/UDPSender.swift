@@ -1,0 +1,90 @@
+import Glibc
+
+/// A datagram socket to one OSC target (IPv4 or IPv6, unicast or multicast). Non-blocking: a
+/// full socket buffer or an unreachable, refusing or slow target costs a counted error, never a
+/// wait, and never touches the other targets.
+public final class UDPSender: @unchecked Sendable {
+    public let target: String
+    private let fd: Int32
+    private var address = sockaddr_storage()
+    private let addressLength: socklen_t
+    public private(set) var sent = 0
+    public private(set) var errors = 0
+    /// errno of the last failed send (0 once a send succeeds again): state changes are logged.
+    public private(set) var lastError: Int32 = 0
+
+    /// `target`: "host:port", "[v6addr]:port"; multicast groups get `ttl` hops on `interface`
+    /// (an interface name, empty for the default).
+    public init(target: String, ttl: Int = 1, interface: String = "") throws(OutputError) {
+        self.target = target
+        guard let colon = target.lastIndex(of: ":"), let port = UInt16(target[target.index(after: colon)...]) else {
+            throw OutputError("\(target): expected host:port")
+        }
+        var host = String(target[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
+        hints.ai_flags = AI_NUMERICSERV
+        var result: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(host, String(port), &hints, &result)
+        guard rc == 0, let info = result else {
+            throw OutputError("\(target): cannot resolve \(host): \(String(cString: gai_strerror(rc)))")
+        }
+        defer { freeaddrinfo(result) }
+        let family = info.pointee.ai_family
+        fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw OutputError("\(target): socket: \(String(cString: strerror(errno)))") }
+        addressLength = info.pointee.ai_addrlen
+        withUnsafeMutableBytes(of: &address) { raw in
+            raw.copyMemory(from: UnsafeRawBufferPointer(start: info.pointee.ai_addr, count: Int(info.pointee.ai_addrlen)))
+        }
+        // Connected, so that the kernel reports a refusing target (ICMP port unreachable) as
+        // ECONNREFUSED on later sends instead of dropping it silently.
+        let connected = withUnsafePointer(to: &address) { a in
+            a.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, addressLength) }
+        }
+        guard connected == 0 else {
+            let why = String(cString: strerror(errno))
+            close(fd)
+            throw OutputError("\(target): connect: \(why)")
+        }
+        var hops = Int32(ttl)
+        var index = interface.isEmpty ? 0 : Int32(if_nametoindex(interface))
+        if family == AF_INET {
+            var ttl8 = UInt8(clamping: ttl)
+            setsockopt(fd, Int32(IPPROTO_IP), IP_MULTICAST_TTL, &ttl8, 1)
+            if index > 0 {
+                var req = ip_mreqn()
+                req.imr_ifindex = index
+                setsockopt(fd, Int32(IPPROTO_IP), IP_MULTICAST_IF, &req, socklen_t(MemoryLayout<ip_mreqn>.size))
+            }
+        } else {
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_MULTICAST_HOPS, &hops, 4)
+            if index > 0 { setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_MULTICAST_IF, &index, 4) }
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Sends one datagram; returns false (and counts) when it could not leave now.
+    @discardableResult
+    public func send(_ bytes: [UInt8]) -> Bool {
+        let n = bytes.withUnsafeBytes { raw in
+            Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+        }
+        if n == bytes.count {
+            sent += 1
+            lastError = 0
+            return true
+        }
+        errors += 1
+        lastError = errno
+        return false
+    }
+}
+
+public struct OutputError: Error, Equatable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
