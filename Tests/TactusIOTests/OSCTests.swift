@@ -185,3 +185,46 @@ enum PythonOSC {
         #expect(recv(fd, &buffer, 16, 0) == 4)
     }
 }
+
+@Suite struct OSCPresetTests {
+    func beat(_ count: Int, tempo: Double = 120, predicted: Bool = true) -> BeatEvent {
+        BeatEvent(beatTime: Double(count) / 2, emissionTime: Double(count) / 2 - 0.05, tempo: tempo, confidence: 0.9,
+                  count: count, predicted: predicted)
+    }
+
+    @Test func genericBundlesPredictedBeatsWithTheirTime() {
+        var s = OSCSchema(preset: .generic)
+        let (now, later) = s.packets(for: beat(3), beatUnixTime: 1_700_000_000.5)
+        #expect(later.isEmpty)
+        guard case .bundle(let tag, let elements) = now.first else { Issue.record("no bundle"); return }
+        #expect(tag == OSCTimeTag(unixTime: 1_700_000_000.5))
+        #expect(elements.first == .message(address: "/tactus/beat", arguments: [.int32(3), .float32(120), .float32(0.9), .bool(true)]))
+        var plain = OSCSchema(preset: .generic, timetags: false)
+        #expect(plain.packets(for: beat(3), beatUnixTime: 0).now.count == 2, "plain messages, no bundle")
+        #expect(s.packets(for: beat(4, predicted: false), beatUnixTime: 0).now.count == 2, "reactive: plain")
+    }
+
+    @Test func qlcPlusPressesThenReleases() {
+        var s = OSCSchema(preset: .qlcplus, qlcPath: "/beat/button")
+        let (now, later) = s.packets(for: beat(1), beatUnixTime: 0)
+        #expect(now == [.message(address: "/beat/button", arguments: [.float32(1)])])
+        #expect(later == [.message(address: "/beat/button", arguments: [.float32(0)])])
+    }
+
+    @Test func resolumeGetsNormalisedTempoAndOneResyncPerLock() {
+        var s = OSCSchema(preset: .resolume)
+        #expect(s.packets(for: beat(1, tempo: 140, predicted: false), beatUnixTime: 0).now
+                == [.message(address: "/composition/tempocontroller/tempo", arguments: [.float32(0.25)])])
+        #expect(s.packets(for: beat(2, tempo: 140), beatUnixTime: 0).now.count == 2, "resync on lock")
+        #expect(s.packets(for: beat(3, tempo: 140), beatUnixTime: 0).now.count == 1, "not again while locked")
+    }
+
+    @Test func grandMA3GetsACommandLineWhenTheTempoMoves() {
+        var s = OSCSchema(preset: .grandma3, ma3Command: "Master 3.2 At BPM %bpm")
+        #expect(s.packets(for: beat(1, tempo: 120), beatUnixTime: 0).now
+                == [.message(address: "/cmd", arguments: [.string("Master 3.2 At BPM 120")])])
+        #expect(s.packets(for: beat(2, tempo: 120.3), beatUnixTime: 0).now.isEmpty, "under half a BPM: nothing")
+        #expect(s.packets(for: beat(3, tempo: 121.26), beatUnixTime: 0).now
+                == [.message(address: "/cmd", arguments: [.string("Master 3.2 At BPM 121.3")])])
+    }
+}

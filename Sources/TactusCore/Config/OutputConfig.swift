@@ -1,6 +1,7 @@
 /// Where beats go besides JSON lines on stdout.
 public struct OutputConfig: Sendable, Equatable {
-    /// OSC targets, comma-separated "host:port" ("[v6]:port"); unicast or multicast. Empty: none.
+    /// OSC targets, comma-separated "host:port" or "[v6]:port", each optionally "/preset"
+    /// (generic, qlcplus, resolume, grandma3); unicast or multicast. Empty: none.
     public var oscTargets: String = ""
     /// Predicted beats in a bundle timetagged with the beat's time (receivers that schedule act
     /// exactly on the beat); false: plain messages sent `emission.lead` early.
@@ -9,6 +10,10 @@ public struct OutputConfig: Sendable, Equatable {
     public var oscTTL: Int = 1
     /// Multicast interface name; empty = the system's choice.
     public var oscInterface: String = ""
+    /// The address QLC+'s momentary button listens on.
+    public var qlcPath: String = "/tactus/beat"
+    /// grandMA3 command line sent on tempo changes; %bpm is replaced by the tempo.
+    public var ma3Command: String = "Master 3.1 At BPM %bpm"
 
     public init() {}
 }

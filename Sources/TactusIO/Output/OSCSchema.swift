@@ -1,17 +1,67 @@
+import Foundation
 import TactusCore
 
-/// The generic address schema (docs/osc.md): what a beat becomes on the wire.
-public enum OSCSchema {
-    /// `/tactus/beat` ,iffT|F (count, tempo BPM, confidence, predicted) and `/tactus/tempo` ,f.
-    /// A predicted beat with `timetag` travels as one bundle timetagged with the beat's time;
-    /// otherwise as plain messages, one datagram each, for receivers without bundle support.
-    public static func packets(for e: BeatEvent, beatUnixTime: Double, timetag: Bool) -> [OSCPacket] {
-        let beat = OSCPacket.message(address: "/tactus/beat", arguments: [
-            .int32(Int32(truncatingIfNeeded: e.count)), .float32(Float(e.tempo)), .float32(Float(e.confidence)),
-            .bool(e.predicted),
-        ])
-        let tempo = OSCPacket.message(address: "/tactus/tempo", arguments: [.float32(Float(e.tempo))])
-        guard timetag && e.predicted else { return [beat, tempo] }
-        return [.bundle(timetag: OSCTimeTag(unixTime: beatUnixTime), elements: [beat, tempo])]
+/// What a beat becomes on the wire, per target (docs/osc.md).
+public enum OSCPreset: String, Sendable, CaseIterable {
+    /// `/tactus/beat` ,iffT|F and `/tactus/tempo` ,f; predicted beats in timetagged bundles.
+    case generic
+    /// QLC+'s OSC input: a momentary button, 1.0 on the beat then 0.0 (sent `qlcRelease` later).
+    case qlcplus
+    /// Resolume Arena/Avenue: the composition tempo controller, normalised over 20–500 BPM, and a
+    /// resync on the first predicted beat after lock.
+    case resolume
+    /// grandMA3: a command line on `/cmd` when the tempo moved by half a BPM or more.
+    case grandma3
+}
+
+/// Per-target encoder with the little state some presets need.
+public struct OSCSchema: Sendable {
+    public let preset: OSCPreset
+    public let timetags: Bool
+    public let qlcPath: String
+    public let ma3Command: String
+    /// How long after the beat QLC+'s button is released (s).
+    public static let qlcRelease = 0.05
+    private var lastTempoSent = 0.0
+    private var wasPredicting = false
+
+    public init(preset: OSCPreset, timetags: Bool = true, qlcPath: String = "/tactus/beat",
+                ma3Command: String = "Master 3.1 At BPM %bpm") {
+        self.preset = preset
+        self.timetags = timetags
+        self.qlcPath = qlcPath
+        self.ma3Command = ma3Command
+    }
+
+    /// Packets to send now for a beat (`beatUnixTime`: the beat on the wall clock), and packets to
+    /// send `qlcRelease` s later (QLC+'s release).
+    public mutating func packets(for e: BeatEvent, beatUnixTime: Double) -> (now: [OSCPacket], later: [OSCPacket]) {
+        switch preset {
+        case .generic:
+            let beat = OSCPacket.message(address: "/tactus/beat", arguments: [
+                .int32(Int32(truncatingIfNeeded: e.count)), .float32(Float(e.tempo)), .float32(Float(e.confidence)),
+                .bool(e.predicted),
+            ])
+            let tempo = OSCPacket.message(address: "/tactus/tempo", arguments: [.float32(Float(e.tempo))])
+            guard timetags && e.predicted else { return ([beat, tempo], []) }
+            return ([.bundle(timetag: OSCTimeTag(unixTime: beatUnixTime), elements: [beat, tempo])], [])
+        case .qlcplus:
+            return ([.message(address: qlcPath, arguments: [.float32(1)])],
+                    [.message(address: qlcPath, arguments: [.float32(0)])])
+        case .resolume:
+            let normalised = Float(min(max((e.tempo - 20) / 480, 0), 1))
+            var out: [OSCPacket] = [.message(address: "/composition/tempocontroller/tempo", arguments: [.float32(normalised)])]
+            if e.predicted && !wasPredicting {
+                out.append(.message(address: "/composition/tempocontroller/resync", arguments: [.int32(1)]))
+            }
+            wasPredicting = e.predicted
+            return (out, [])
+        case .grandma3:
+            guard abs(e.tempo - lastTempoSent) >= 0.5 else { return ([], []) }
+            lastTempoSent = e.tempo
+            let bpm = (e.tempo * 10).rounded() / 10
+            let command = ma3Command.replacingOccurrences(of: "%bpm", with: bpm == bpm.rounded() ? String(Int(bpm)) : String(bpm))
+            return ([.message(address: "/cmd", arguments: [.string(command)])], [])
+        }
     }
 }

@@ -31,17 +31,31 @@ final class Daemon {
         channel = CaptureChannel(capacitySamples: Int(config.capture.ringSeconds * 96_000),
                                  periods: Int(config.capture.ringSeconds * 200) + 64)
         processing = ProcessingLoop(pipeline: pipeline, channel: channel)
-        var senders: [UDPSender] = []
-        for target in config.output.oscTargets.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) })
-        where !target.isEmpty {
-            do { senders.append(try UDPSender(target: target, ttl: config.output.oscTTL, interface: config.output.oscInterface)) }
-            catch {
+        var targets: [(UDPSender, OSCSchema)] = []
+        for entry in config.output.oscTargets.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) })
+        where !entry.isEmpty {
+            var address = entry, preset = OSCPreset.generic
+            if let slash = entry.lastIndex(of: "/") {
+                guard let p = OSCPreset(rawValue: String(entry[entry.index(after: slash)...])) else {
+                    log.error("output.osc_targets: '\(entry)': unknown preset (generic, qlcplus, resolume, grandma3)")
+                    throw ExitCodeError.config
+                }
+                address = String(entry[..<slash])
+                preset = p
+            }
+            do {
+                targets.append((try UDPSender(target: address, ttl: config.output.oscTTL, interface: config.output.oscInterface),
+                                OSCSchema(preset: preset, timetags: config.output.oscTimetags,
+                                          qlcPath: config.output.qlcPath, ma3Command: config.output.ma3Command)))
+            } catch {
                 log.error("output.osc_targets: \(error)")
                 throw ExitCodeError.config
             }
         }
-        if !senders.isEmpty { log.info("OSC to \(senders.map(\.target).joined(separator: ", "))") }
-        output = EventWriter(events: processing.events, osc: senders, timetags: config.output.oscTimetags,
+        if !targets.isEmpty {
+            log.info("OSC to \(targets.map { "\($0.0.target) (\($0.1.preset.rawValue))" }.joined(separator: ", "))")
+        }
+        output = EventWriter(events: processing.events, osc: targets,
                              report: { [log] in log.warning("\($0)") }) { [processing] in processing.waitForEvents(timeout: $0) }
         let rate = Int(config.features.sampleRate)
         switch config.capture.source {

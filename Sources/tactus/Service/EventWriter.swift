@@ -9,24 +9,43 @@ final class EventWriter: @unchecked Sendable {
     let events: SPSCRing<DaemonEvent>
     let wait: (Double) -> Void
     let osc: [UDPSender]
-    let timetags: Bool
+    private var schemas: [OSCSchema]
+    /// QLC+ releases waiting for their time: (CLOCK_MONOTONIC ns, target, datagram).
+    private var releases: [(due: Int64, target: Int, bytes: [UInt8])] = []
     /// Called (on this thread) when a target starts or stops failing: logged once per change.
     let report: (String) -> Void
     let written = UnsafeAtomic<Int>.create(0)
     /// Capture-to-event latencies (ms), kept for the statistics (read after `run` returned).
     private var latencyValues: [Double] = []
 
-    init(events: SPSCRing<DaemonEvent>, osc: [UDPSender] = [], timetags: Bool = true,
+    init(events: SPSCRing<DaemonEvent>, osc: [(UDPSender, OSCSchema)] = [],
          report: @escaping (String) -> Void = { _ in }, wait: @escaping (Double) -> Void) {
         self.events = events
-        self.osc = osc
-        self.timetags = timetags
+        self.osc = osc.map(\.0)
+        schemas = osc.map(\.1)
         self.report = report
         self.wait = wait
         latencyValues.reserveCapacity(1 << 16)
     }
 
     func latencies() -> [Double] { latencyValues }
+
+    private func reportState(_ target: UDPSender) {
+        report(target.lastError == 0 ? "OSC \(target.target): sending again"
+            : "OSC \(target.target): \(String(cString: strerror(target.lastError))); beats to it are dropped until it recovers")
+    }
+
+    private func sendDueReleases() {
+        guard !releases.isEmpty else { return }
+        let now = MonotonicClock.nanos()
+        releases.removeAll { r in
+            guard r.due <= now else { return false }
+            let before = osc[r.target].lastError
+            osc[r.target].send(r.bytes)
+            if osc[r.target].lastError != before { reportState(osc[r.target]) }
+            return true
+        }
+    }
 
     /// Seconds to add to a CLOCK_MONOTONIC time to get Unix (wall-clock) time, for timetags.
     static func monotonicToUnix() -> Double {
@@ -40,9 +59,11 @@ final class EventWriter: @unchecked Sendable {
         var batch = [DaemonEvent](repeating: .empty, count: 64)
         while true {
             let n = batch.withUnsafeMutableBufferPointer { events.read(into: $0) }
+            sendDueReleases()
             if n == 0 {
                 if stop.load(ordering: .relaxed) { return }
-                wait(0.2)
+                let next = releases.map(\.due).min().map { Double($0 - MonotonicClock.nanos()) / 1e9 } ?? 0.2
+                wait(min(max(next, 0.001), 0.2))
                 continue
             }
             var text = ""
@@ -57,15 +78,14 @@ final class EventWriter: @unchecked Sendable {
             if !osc.isEmpty {
                 let toUnix = Self.monotonicToUnix()
                 for d in batch[0..<n] {
-                    let datagrams = OSCSchema.packets(for: d.event, beatUnixTime: Double(d.beatHostNanos) / 1e9 + toUnix,
-                                                      timetag: timetags).map { $0.encoded() }
-                    for target in osc {
+                    for (i, target) in osc.enumerated() {
+                        let (now, later) = schemas[i].packets(for: d.event, beatUnixTime: Double(d.beatHostNanos) / 1e9 + toUnix)
                         let before = target.lastError
-                        for bytes in datagrams { target.send(bytes) }
-                        if target.lastError != before {
-                            report(target.lastError == 0 ? "OSC \(target.target): sending again"
-                                : "OSC \(target.target): \(String(cString: strerror(target.lastError))); beats to it are dropped until it recovers")
-                        }
+                        for p in now { target.send(p.encoded()) }
+                        // Released `qlcRelease` after the beat itself (the button went down `lead` early).
+                        let due = d.beatHostNanos + Int64(OSCSchema.qlcRelease * 1e9)
+                        for p in later { releases.append((due, i, p.encoded())) }
+                        if target.lastError != before { reportState(target) }
                     }
                 }
             }
