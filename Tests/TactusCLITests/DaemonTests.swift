@@ -299,3 +299,44 @@ struct OSCReceiver {
         return ((try? String(contentsOf: output, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
 }
+
+/// JSON lines on the daemon's UNIX socket, and `tactus monitor` showing them.
+@Suite struct DaemonSocketTests {
+    @Test func socketServesBeatsAndStatusAndMonitorShowsThem() throws {
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tsock-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let wav = dir.appendingPathComponent("in.wav").path
+        try AudioFileWriter.writeWAV(ExampleSignal(duration: 10).samples, sampleRate: 44_100, to: wav)
+        let socketPath = dir.appendingPathComponent("events.sock").path
+        let daemon = Process()
+        daemon.executableURL = TrackCommandTests.binary
+        daemon.arguments = ["run", "--set", "capture.source=file", "--set", "capture.file=\(wav)",
+                            "--set", "capture.realtime_priority=0", "--set", "output.stdout=false",
+                            "--set", "output.jsonl_socket=\(socketPath)", "--duration", "7"]
+        daemon.standardOutput = FileHandle.nullDevice
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        defer { daemon.terminate(); daemon.waitUntilExit() }
+        Thread.sleep(forTimeInterval: 1)
+        let monitor = Process()
+        monitor.executableURL = TrackCommandTests.binary
+        monitor.arguments = ["monitor", "--socket", socketPath, "--duration", "5"]
+        let out = Pipe()
+        monitor.standardOutput = out
+        try monitor.run()
+        let screen = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        monitor.waitUntilExit()
+        #expect(monitor.terminationStatus == 0)
+        let frames = screen.split(separator: "\r")
+        #expect(frames.contains { $0.contains("120.0 BPM") && $0.contains("locked") })
+        #expect(frames.contains { $0.contains("BEAT") }, "a flash on predicted beats")
+        #expect(frames.last.map { $0.contains("beats ") } == true)
+    }
+
+    @Test func monitorSaysWhenNoDaemonListens() throws {
+        let r = try TrackCommandTests().run(["monitor", "--socket", "/nonexistent/events.sock", "--duration", "1"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("cannot connect"))
+    }
+}

@@ -15,5 +15,13 @@ public struct OutputConfig: Sendable, Equatable {
     /// grandMA3 command line sent on tempo changes; %bpm is replaced by the tempo.
     public var ma3Command: String = "Master 3.1 At BPM %bpm"
 
+    /// JSON lines on stdout.
+    public var stdout: Bool = true
+    /// UNIX socket serving JSON lines (beats and a status line 4 times a second) to any number of
+    /// clients, such as `tactus monitor`; empty = none.
+    public var jsonlSocket: String = ""
+    /// JSON lines as UDP datagrams (one object each) to host:port; empty = none.
+    public var jsonlUDP: String = ""
+
     public init() {}
 }

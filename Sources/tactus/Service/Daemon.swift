@@ -57,6 +57,22 @@ final class Daemon {
         }
         output = EventWriter(events: processing.events, osc: targets,
                              report: { [log] in log.warning("\($0)") }) { [processing] in processing.waitForEvents(timeout: $0) }
+        output.toStdout = config.output.stdout
+        do {
+            if !config.output.jsonlSocket.isEmpty { output.socket = try LineSocketServer(path: config.output.jsonlSocket) }
+            if !config.output.jsonlUDP.isEmpty { output.jsonUDP = try UDPSender(target: config.output.jsonlUDP) }
+        } catch {
+            log.error("output: \(error)")
+            throw ExitCodeError.config
+        }
+        let (processing, channel, written) = (processing, channel, output.written)
+        output.status = {
+            String(format: "{\"v\":1,\"event\":\"status\",\"tempo\":%.2f,\"confidence\":%.3f,\"beats\":%d,\"xruns\":%d,\"dropped\":%d}",
+                   Double(bitPattern: processing.tempoBits.load(ordering: .relaxed)),
+                   Double(bitPattern: processing.confidenceBits.load(ordering: .relaxed)),
+                   written.load(ordering: .relaxed), channel.xruns.load(ordering: .relaxed),
+                   channel.droppedPeriods.load(ordering: .relaxed) + processing.droppedEvents.load(ordering: .relaxed))
+        }
         let rate = Int(config.features.sampleRate)
         switch config.capture.source {
         case .alsa:

@@ -14,6 +14,14 @@ final class EventWriter: @unchecked Sendable {
     private var releases: [(due: Int64, target: Int, bytes: [UInt8])] = []
     /// Called (on this thread) when a target starts or stops failing: logged once per change.
     let report: (String) -> Void
+    /// JSON lines also go to these: stdout, a UNIX socket for `tactus monitor`, a UDP target.
+    var toStdout = true
+    var socket: LineSocketServer?
+    var jsonUDP: UDPSender?
+    /// A status line (JSON object) sent to the socket and UDP every `statusInterval` s.
+    var status: (() -> String)?
+    var statusInterval = 0.25
+    private var lastStatus: Int64 = 0
     let written = UnsafeAtomic<Int>.create(0)
     /// Capture-to-event latencies (ms), kept for the statistics (read after `run` returned).
     private var latencyValues: [Double] = []
@@ -33,6 +41,16 @@ final class EventWriter: @unchecked Sendable {
     private func reportState(_ target: UDPSender) {
         report(target.lastError == 0 ? "OSC \(target.target): sending again"
             : "OSC \(target.target): \(String(cString: strerror(target.lastError))); beats to it are dropped until it recovers")
+    }
+
+    private func sendStatusIfDue() {
+        guard let status, socket != nil || jsonUDP != nil else { return }
+        let now = MonotonicClock.nanos()
+        guard Double(now - lastStatus) >= statusInterval * 1e9 else { return }
+        lastStatus = now
+        let line = status()
+        socket?.write(line + "\n")
+        jsonUDP?.send(Array(line.utf8))
     }
 
     private func sendDueReleases() {
@@ -60,6 +78,7 @@ final class EventWriter: @unchecked Sendable {
         while true {
             let n = batch.withUnsafeMutableBufferPointer { events.read(into: $0) }
             sendDueReleases()
+            sendStatusIfDue()
             if n == 0 {
                 if stop.load(ordering: .relaxed) { return }
                 let next = releases.map(\.due).min().map { Double($0 - MonotonicClock.nanos()) / 1e9 } ?? 0.2
@@ -89,7 +108,9 @@ final class EventWriter: @unchecked Sendable {
                     }
                 }
             }
-            FileHandle.standardOutput.write(Data(text.utf8))
+            socket?.write(text)
+            if let jsonUDP { for line in text.split(separator: "\n") { jsonUDP.send(Array(line.utf8)) } }
+            if toStdout { FileHandle.standardOutput.write(Data(text.utf8)) }
             written.wrappingIncrement(by: n, ordering: .relaxed)
         }
     }
