@@ -47,6 +47,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // libFuzzer targets (tools/fuzz.sh builds them with -sanitize=fuzzer -DFUZZING).
+        .executableTarget(name: "tactus-fuzz", dependencies: ["TactusCore", "TactusIO"]),
+
         .testTarget(name: "TactusCoreTests", dependencies: ["TactusCore", "CAllocCounter"]),
         .testTarget(name: "TactusIOTests", dependencies: ["TactusIO", "CSndfile", "CAllocCounter"]),
         // Runs the built `tactus` binary: exit codes and messages as a user sees them.

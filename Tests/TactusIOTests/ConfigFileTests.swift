@@ -39,7 +39,16 @@ import Testing
                 == "tactus.toml:2: tracker.min_bpm: must be below tracker.max_bpm (150.0)")
         #expect(error("[nonsense]\nx = 1\n") == "tactus.toml:2: nonsense.x: unknown key")
         #expect(error("tempo = 120\n") == "tactus.toml:1: tempo: every key belongs in a section, e.g. [tracker]")
-        #expect(error("[tracker\nmin_bpm = 1\n").hasPrefix("tactus.toml:1: "))
+        #expect(error("[tracker\nmin_bpm = 1\n") == "tactus.toml:1: section header without ']'")
+        #expect(error("[ = 180\n[emission]\n") == "tactus.toml:1: section header without ']'")
+        #expect(error("[ = 180]\n") == "tactus.toml:1: malformed section header '[ = 180]': expected [name]")
+        #expect(error("[tracker]\n= 5\n") == "tactus.toml:2: expected key = value, got '= 5'")
+        // Found by tools/fuzz.sh: toml++ aborted on this (an assertion in its key parser).
+        #expect(error("[\u{FFFD}rackep]\nmin_bpm = 60\n")
+                == "tactus.toml:1: character '\u{FFFD}' outside a string: keys and sections are ASCII")
+        #expect(error("[\u{03}\u{00}]\nmin_bpm = 30\n") == "tactus.toml:1: control character 0x03 outside a string")
+        #expect(error("[tracker]\nmin_bpm = 60 # tempo ≥ 60\n") == "no error", "comments may be anything")
+        #expect(error("[model]\npath = \"/opt/modèles/beats.tnn\"\n") == "no error", "strings may be anything")
     }
 
     @Test func aMissingFileSaysSo() {

@@ -20,6 +20,7 @@ public enum ConfigFile {
     }
 
     public static func parse(_ text: String, path: String, base: TactusConfig = TactusConfig()) throws(ConfigFileError) -> TactusConfig {
+        try checkCharacters(text, path: path)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -55,6 +56,58 @@ public enum ConfigFile {
             throw ConfigFileError(path: path, line: key.flatMap { lines[$0] }, key: key, message: message(of: error))
         }
         return config
+    }
+
+    /// Tactus's keys are printable ASCII; anything else outside strings and comments is an error
+    /// here, before the TOML parser sees it: toml++ 3 (in TOMLKit 0.6.0) aborts on some of them
+    /// in keys (an assertion in `parse_key`, found by tools/fuzz.sh) instead of reporting them.
+    static func checkCharacters(_ text: String, path: String) throws(ConfigFileError) {
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var quote: Character?
+            var escaped = false
+            for c in line {
+                if let q = quote {
+                    if escaped { escaped = false } else if c == "\\" && q == "\"" { escaped = true } else if c == q { quote = nil }
+                    continue
+                }
+                if c == "#" { break }
+                if c == "\"" || c == "'" { quote = c; continue }
+                if !c.isASCII {
+                    throw ConfigFileError(path: path, line: i + 1, key: nil,
+                                          message: "character '\(c)' outside a string: keys and sections are ASCII")
+                }
+                if let v = c.asciiValue, v < 0x20 && v != 0x09 && v != 0x0D || v == 0x7F {
+                    throw ConfigFileError(path: path, line: i + 1, key: nil,
+                                          message: String(format: "control character 0x%02X outside a string", Int(v)))
+                }
+            }
+            try checkKeys(line, path: path, line: i + 1)
+        }
+    }
+
+    /// A section header is `[name]` or `[name.name]` of bare-key characters; a key line starts
+    /// with a bare-key character or a quote. (toml++ asserts instead of reporting otherwise.)
+    static func checkKeys(_ raw: Substring, path: String, line: Int) throws(ConfigFileError) {
+        let text = raw.trimmingCharacters(in: .whitespaces)
+        guard let first = text.first, first != "#" else { return }
+        func bare(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber || c == "_" || c == "-") }
+        if first == "[" {
+            var body = Substring(text.dropFirst())
+            guard let close = body.firstIndex(of: "]") else {
+                throw ConfigFileError(path: path, line: line, key: nil, message: "section header without ']'")
+            }
+            let after = body[body.index(after: close)...].trimmingCharacters(in: .whitespaces)
+            body = body[..<close]
+            let parts = body.split(separator: ".", omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(bare) }), after.isEmpty || after.hasPrefix("#") else {
+                throw ConfigFileError(path: path, line: line, key: nil,
+                                      message: "malformed section header '\(text)': expected [name]")
+            }
+        } else if !(bare(first) || first == "\"" || first == "'") {
+            throw ConfigFileError(path: path, line: line, key: nil,
+                                  message: "expected key = value, got '\(text.prefix(40))'")
+        }
     }
 
     private static func parameterValue(_ v: TOMLValueConvertible) -> ParameterValue? {

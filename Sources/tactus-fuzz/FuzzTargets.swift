@@ -1,0 +1,55 @@
+// libFuzzer targets for the parsers of untrusted input: the weight-file decoder and the TOML
+// configuration. Built by tools/fuzz.sh with -sanitize=fuzzer,address -DFUZZING; the target is
+// chosen by the TACTUS_FUZZ_TARGET environment variable (weights | config).
+import Foundation
+import TactusCore
+import TactusIO
+
+#if FUZZING
+let fuzzTarget = ProcessInfo.processInfo.environment["TACTUS_FUZZ_TARGET"] ?? "weights"
+
+/// libFuzzer's driver, called from our own entry point (SwiftPM names an executable's entry
+/// `<module>_main`, so libFuzzer's `main` cannot be used).
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<Int32>,
+                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
+
+@_cdecl("tactus_fuzz_main")
+func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    var count = argc
+    var arguments = argv
+    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in fuzz(data, size) }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+    switch fuzzTarget {
+    case "config":
+        _ = try? ConfigFile.parse(String(decoding: bytes, as: UTF8.self), path: "fuzz.toml")
+    default:
+        // Seal the mutated bytes with a valid CRC, so that the fuzzer explores the structure
+        // behind the checksum (the checksum check itself has its own unit test).
+        var sealed = bytes
+        if sealed.count >= 24 {
+            let crc = CRC32.checksum(sealed[0..<(sealed.count - 4)])
+            for i in 0..<4 { sealed[sealed.count - 4 + i] = UInt8(crc >> (8 * UInt32(i)) & 0xFF) }
+        }
+        if let model = try? WeightFormat.decode(sealed) {
+            // A model that passes validation must also run.
+            let ensemble = NeuralNetworkEnsemble(model)
+            let x = [Float](repeating: 0.5, count: model.inputCount)
+            _ = x.withUnsafeBufferPointer { ensemble.process($0.baseAddress!) }
+        }
+    }
+    return 0
+}
+#else
+@main
+struct FuzzInfo {
+    static func main() {
+        print("tactus-fuzz: build and run with tools/fuzz.sh (libFuzzer, -sanitize=fuzzer,address)")
+    }
+}
+#endif
