@@ -39,15 +39,31 @@ struct JackDaemonTests {
         return p
     }
 
-    @Test func aMinuteOfMusicThroughJackGivesFileModesBeats() throws {
-        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tactus-jack-\(UUID().uuidString)")
+    /// A private JACK world: a temporary HOME whose ~/.asoundrc defines the `jackin` capture PCM,
+    /// the environment that points clients at a server of our own, and that server's arguments.
+    struct JackWorld {
+        let dir: URL
+        let env: [String: String]
+        let jackdArguments: [String]
+        var asoundrc: URL { dir.appendingPathComponent(".asoundrc") }
+    }
+
+    func makeWorld(_ name: String) throws -> JackWorld {
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tactus-\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let server = "tactus-\(name)-\(getpid())"
+        let world = JackWorld(dir: dir, env: ["HOME": dir.path, "JACK_DEFAULT_SERVER": server, "JACK_NO_AUDIO_RESERVATION": "1"],
+                              jackdArguments: ["-n", server, "--no-realtime", "-d", "dummy", "-r", "44100", "-p", "441"])
+        try "pcm.jackin { type jack capture_ports { 0 system:capture_1 } }\n"
+            .write(to: world.asoundrc, atomically: true, encoding: .utf8)
+        return world
+    }
+
+    @Test func aMinuteOfMusicThroughJackGivesFileModesBeats() throws {
+        let world = try makeWorld("jack")
+        let (dir, env, asoundrc) = (world.dir, world.env, world.asoundrc)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let server = "tactus-test-\(getpid())"
-        let env = ["HOME": dir.path, "JACK_DEFAULT_SERVER": server, "JACK_NO_AUDIO_RESERVATION": "1"]
-        let asoundrc = dir.appendingPathComponent(".asoundrc")
-        try "pcm.jackin { type jack capture_ports { 0 system:capture_1 } }\n".write(to: asoundrc, atomically: true, encoding: .utf8)
-        let jackd = try start("/usr/bin/jackd", ["-n", server, "--no-realtime", "-d", "dummy", "-r", "44100", "-p", "441"], env: env)
+        let jackd = try start("/usr/bin/jackd", world.jackdArguments, env: env)
         defer { jackd.terminate(); jackd.waitUntilExit() }
         Thread.sleep(forTimeInterval: 1.5)
         let (audio, duration) = try Self.input(in: dir)
@@ -95,14 +111,9 @@ struct JackDaemonTests {
     /// and restarted (the device is lost, retried, reopened). The daemon survives both, counts
     /// the gap and exits cleanly.
     @Test func survivesAHoldUpAndASoundServerRestart() throws {
-        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tactus-jackfault-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let world = try makeWorld("jackfault")
+        let (dir, env, jackArgs) = (world.dir, world.env, world.jackdArguments)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let server = "tactus-fault-\(getpid())"
-        let env = ["HOME": dir.path, "JACK_DEFAULT_SERVER": server, "JACK_NO_AUDIO_RESERVATION": "1"]
-        try "pcm.jackin { type jack capture_ports { 0 system:capture_1 } }\n"
-            .write(to: dir.appendingPathComponent(".asoundrc"), atomically: true, encoding: .utf8)
-        let jackArgs = ["-n", server, "--no-realtime", "-d", "dummy", "-r", "44100", "-p", "441"]
         var jackd = try start("/usr/bin/jackd", jackArgs, env: env)
         Thread.sleep(forTimeInterval: 1.5)
         let stats = dir.appendingPathComponent("stats.json").path

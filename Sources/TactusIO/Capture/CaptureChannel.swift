@@ -50,19 +50,15 @@ public final class CaptureChannel: @unchecked Sendable {
     public let sampleRate = UnsafeAtomic<Int>.create(0)
     public let xruns = UnsafeAtomic<Int>.create(0)
     public let droppedPeriods = UnsafeAtomic<Int>.create(0)
-    private let wake: UnsafeMutablePointer<sem_t>
+    private let wake = WakeSemaphore()
 
     public init(capacitySamples: Int, periods: Int = 1024) {
         samples = SPSCRing(capacity: capacitySamples, filler: 0)
         stamps = SPSCRing(capacity: periods, filler: CaptureStamp(firstSample: 0, frames: 0, hostNanos: 0, gapBefore: 0))
         notices = SPSCRing(capacity: 256, filler: CaptureNotice(kind: .opened, value: 0, hostNanos: 0))
-        wake = .allocate(capacity: 1)
-        sem_init(wake, 0, 0)
     }
 
     deinit {
-        sem_destroy(wake)
-        wake.deallocate()
         sampleRate.destroy(); xruns.destroy(); droppedPeriods.destroy()
     }
 
@@ -78,28 +74,21 @@ public final class CaptureChannel: @unchecked Sendable {
                 droppedPeriods.wrappingIncrement(ordering: .relaxed)
             }
         }
-        sem_post(wake)
+        wake.post()
     }
 
     /// Producer: a notice for the main thread (dropped when 256 are pending).
     public func notify(_ kind: CaptureNotice.Kind, _ value: Int64 = 0) {
         var n = CaptureNotice(kind: kind, value: value, hostNanos: MonotonicClock.nanos())
         withUnsafePointer(to: &n) { _ = notices.write(UnsafeBufferPointer(start: $0, count: 1)) }
-        sem_post(wake)
+        wake.post()
     }
 
     /// Consumer: waits until something arrives or `timeout` seconds pass.
-    public func wait(timeout: Double) {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        let ns = Int(ts.tv_nsec) + Int(timeout * 1e9)
-        ts.tv_sec += ns / 1_000_000_000
-        ts.tv_nsec = ns % 1_000_000_000
-        _ = sem_timedwait(wake, &ts)
-    }
+    public func wait(timeout: Double) { wake.wait(timeout: timeout) }
 
     /// Wakes a consumer blocked in `wait` (used at shutdown).
-    public func poke() { sem_post(wake) }
+    public func poke() { wake.post() }
 }
 
 /// CLOCK_MONOTONIC in nanoseconds.

@@ -31,7 +31,7 @@ public struct DaemonEvent: Sendable, Equatable, BitwiseCopyable {
 public final class ProcessingLoop: @unchecked Sendable {
     public let events: SPSCRing<DaemonEvent>
     /// Posted when events were queued: the output thread sleeps on it instead of polling.
-    private let eventWake: UnsafeMutablePointer<sem_t>
+    private let eventWake = WakeSemaphore()
     public let channel: CaptureChannel
     /// Counters the main thread reads.
     public let hops = UnsafeAtomic<Int>.create(0)
@@ -67,26 +67,16 @@ public final class ProcessingLoop: @unchecked Sendable {
         zeros = .allocate(capacity: 4096)
         zeros.initialize(repeating: 0)
         costs = .allocate(capacity: costCapacity)
-        eventWake = .allocate(capacity: 1)
-        sem_init(eventWake, 0, 0)
     }
 
     /// Output thread: waits until events were queued or `timeout` seconds passed.
-    public func waitForEvents(timeout: Double) {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        let ns = Int(ts.tv_nsec) + Int(timeout * 1e9)
-        ts.tv_sec += ns / 1_000_000_000
-        ts.tv_nsec = ns % 1_000_000_000
-        _ = sem_timedwait(eventWake, &ts)
-    }
+    public func waitForEvents(timeout: Double) { eventWake.wait(timeout: timeout) }
 
     /// Wakes the output thread (shutdown).
-    public func pokeOutput() { sem_post(eventWake) }
+    public func pokeOutput() { eventWake.post() }
 
     deinit {
         input.deallocate(); zeros.deallocate(); costs.deallocate()
-        sem_destroy(eventWake); eventWake.deallocate()
         for slot in [pending, retired] {
             let p = slot.exchange(0, ordering: .acquiring)
             if p != 0 { Unmanaged<BeatPipeline>.fromOpaque(UnsafeRawPointer(bitPattern: p)!).release() }
@@ -202,7 +192,7 @@ public final class ProcessingLoop: @unchecked Sendable {
                                 captureNanos: captureNanos, readyNanos: MonotonicClock.nanos())
             let ok = withUnsafePointer(to: &d) { events.write(UnsafeBufferPointer(start: $0, count: 1)) }
             if !ok { droppedEvents.wrappingIncrement(ordering: .relaxed) }
-            sem_post(eventWake)
+            eventWake.post()
         }
         streamSamples += block.count
     }
