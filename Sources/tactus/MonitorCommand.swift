@@ -41,6 +41,8 @@ struct MonitorCommand: ParsableCommand {
                 pending.removeSubrange(pending.startIndex...newline)
                 if let o = try? JSONSerialization.jsonObject(with: line) as? [String: Any] { view.update(o) }
             }
+            // Notices scroll above the status line, which is redrawn in place.
+            for notice in view.takeNotices() { FileHandle.standardOutput.write(Data("\u{1B}[2K\(notice)\n".utf8)) }
             FileHandle.standardOutput.write(Data((view.render() + "\r").utf8))
         }
         close(fd)
@@ -53,6 +55,12 @@ struct MonitorView {
     var tempo = 0.0, confidence = 0.0, beats = 0, xruns = 0, dropped = 0
     var lastBeat = Date.distantPast
     var lastPredicted = false
+    private var notices: [String] = []
+
+    mutating func takeNotices() -> [String] {
+        defer { notices.removeAll() }
+        return notices
+    }
 
     mutating func update(_ o: [String: Any]) {
         switch o["event"] as? String {
@@ -66,6 +74,9 @@ struct MonitorView {
             beats = o["beats"] as? Int ?? beats
             xruns = o["xruns"] as? Int ?? xruns
             dropped = o["dropped"] as? Int ?? dropped
+        case "notice":
+            let time = o["time"] as? Double ?? 0
+            notices.append(String(format: "%9.2f s  %@: %@", time, o["kind"] as? String ?? "?", o["message"] as? String ?? ""))
         default: break
         }
     }

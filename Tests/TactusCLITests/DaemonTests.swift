@@ -21,6 +21,11 @@ import Testing
         var beats: [Double]
         var stderr: String
         var stats: String
+        /// Every JSON line of stdout (beats and notices).
+        var lines: [[String: Any]] = []
+        var notices: [[String: Any]] { lines.filter { $0["event"] as? String == "notice" } }
+        func notices(_ kind: String) -> [[String: Any]] { notices.filter { $0["kind"] as? String == kind } }
+        var beatLines: [[String: Any]] { lines.filter { $0["event"] as? String == "beat" } }
     }
 
     func run(_ args: [String], environment: [String: String] = [:], signalAfter: (Double, Int32)? = nil,
@@ -42,11 +47,12 @@ import Testing
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        let beats = String(decoding: o, as: UTF8.self).split(separator: "\n").compactMap { line -> Double? in
-            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["time"] as? Double
+        let lines = String(decoding: o, as: UTF8.self).split(separator: "\n").compactMap { line in
+            try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
         }
+        let beats = lines.filter { $0["event"] as? String == "beat" }.compactMap { $0["time"] as? Double }
         return Run(status: p.terminationStatus, beats: beats, stderr: String(decoding: e, as: UTF8.self),
-                   stats: (try? String(contentsOfFile: stats, encoding: .utf8)) ?? "")
+                   stats: (try? String(contentsOfFile: stats, encoding: .utf8)) ?? "", lines: lines)
     }
 
     /// The ALSA `file` PCM reads raw samples in the format the client opened: Tactus asks for
@@ -227,6 +233,7 @@ struct DaemonOSCTests {
         try p.run()
         let json = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             .split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .filter { $0["event"] as? String == "beat" }
         p.waitUntilExit()
         let lines = receiver.finish()
         // One line per /tactus/beat: "count predicted lead_ms" (lead = timetag − arrival, bundles only).

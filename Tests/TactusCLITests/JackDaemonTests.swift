@@ -9,10 +9,14 @@ import Testing
 enum JackSetup {
     static let tools = ["/usr/bin/jackd", "/usr/bin/jack_lsp", "/usr/bin/aplay"]
     static var present: Bool {
-        tools.allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
+        // libjack ends its client thread with pthread_cancel inside a blocking call, which
+        // ThreadSanitizer reports as "thread finished with ignores enabled" and exits on; the
+        // capture thread and its hand-offs are still covered there through ALSA's file PCM.
+        ProcessInfo.processInfo.environment["TACTUS_SANITIZER"] != "thread"
+            && tools.allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
             && FileManager.default.fileExists(atPath: "/usr/lib/x86_64-linux-gnu/alsa-lib/libasound_module_pcm_jack.so")
     }
-    static let skipReason: Comment = "needs jackd2, alsa-utils (aplay) and libasound2-plugins (tools/test.sh installs them)"
+    static let skipReason: Comment = "needs jackd2, alsa-utils (aplay) and libasound2-plugins (tools/test.sh installs them); off under ThreadSanitizer (libjack's pthread_cancel)"
 }
 
 @Suite(.serialized, .enabled(if: JackSetup.present, JackSetup.skipReason))
@@ -92,7 +96,9 @@ struct JackDaemonTests {
         player.terminate()
         #expect(tactus.terminationStatus == 0, "\(e)")
         let live = String(decoding: o, as: UTF8.self).split(separator: "\n").compactMap { line -> Double? in
-            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["time"] as? Double
+            guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  o["event"] as? String == "beat" else { return nil }
+            return o["time"] as? Double
         }
         let file = try FileTracker.track(path: audio, config: TactusConfig(), model: nil).beats.map(\.beatTime)
         // The player started a moment after the capture: the same beats, later by that moment.

@@ -24,11 +24,12 @@ import Testing
                 offset += n; hop += 1
             }
         }
-        #expect(allocations == 0)
+        if tactus_alloc_counter_available() != 0 { #expect(allocations == 0) }
         #expect(beats > 0)
     }
 
-    @Test func allocationCounterCountsThisThread() {
+    @Test(.enabled(if: tactus_alloc_counter_available() != 0, "sanitizer build: the sanitizer owns malloc"))
+    func allocationCounterCountsThisThread() {
         tactus_alloc_counting_begin()
         let a = [Int](repeating: 1, count: 1000)
         let n = tactus_alloc_counting_end()

@@ -27,7 +27,7 @@ import Testing
         tactus_alloc_counting_begin()
         loop.drain()
         let allocations = tactus_alloc_counting_end()
-        #expect(allocations == 0)
+        if tactus_alloc_counter_available() != 0 { #expect(allocations == 0) }
         #expect(loop.hops.load(ordering: .relaxed) == 1100)
         #expect(loop.events.available > 10, "beats came out")
     }

@@ -34,6 +34,7 @@ public final class Framer {
         untilNextFrame = 1
         frameIndex = 0
         samplesConsumed = 0
+        repairedSamples = 0
     }
 
     /// Appends samples; calls `onFrame(frame, index)` for every frame they complete, in order.
@@ -60,10 +61,20 @@ public final class Framer {
         UnsafeBufferPointer(start: buffer + writePosition, count: frameSize)
     }
 
+    /// Samples from a broken source (NaN, ±Inf, absurd magnitudes) would poison every later
+    /// spectrum and the network's state: they enter as silence (non-finite) or clipped to ±`sampleLimit`.
+    public static let sampleLimit: Float = 64
+    /// Samples that were non-finite or beyond ±`sampleLimit` since the start (or `reset`).
+    public private(set) var repairedSamples = 0
+
     func append(_ source: UnsafePointer<Float>, _ n: Int) {
         var i = 0
         while i < n {
-            let value = source[i]
+            var value = source[i]
+            if !(abs(value) <= Self.sampleLimit) {
+                value = value.isFinite ? min(max(value, -Self.sampleLimit), Self.sampleLimit) : 0
+                repairedSamples += 1
+            }
             buffer[writePosition] = value
             buffer[writePosition + frameSize] = value
             writePosition += 1

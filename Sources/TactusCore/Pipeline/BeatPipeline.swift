@@ -12,6 +12,8 @@ public struct FrameResult: Sendable, Equatable {
     public var gateOpen: Bool
     /// Level of the newest hop (dBFS).
     public var level: Double
+    /// Whether the emitter is locked (predicting beats ahead); always false in reactive mode.
+    public var locked: Bool = false
 }
 
 /// The pure core, end to end: samples in, per-frame activations and beats out. File mode and the
@@ -78,7 +80,7 @@ public final class BeatPipeline {
             let time = Double(index * hop) / rate
             let event = emitter.process(step: step, time: time, gateOpen: open)
             try onFrame(FrameResult(frame: index, time: time, activation: a, tracker: step, event: event,
-                                    gateOpen: open, level: gate.level))
+                                    gateOpen: open, level: gate.level, locked: emitter.isLocked))
         }
     }
 }

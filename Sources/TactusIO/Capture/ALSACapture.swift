@@ -12,6 +12,9 @@ public final class ALSACapture: CaptureSource, @unchecked Sendable {
     public let channel: Int
     public let periodHops: Int
     public let retryMax: Double
+    /// Faults injected at the ALSA boundary (tests): indexed by read attempt over the whole run.
+    public var faults = FaultPlan.none
+    private var reads = 0
 
     public init(device: String, requestedRate: Int = 44_100, channel: Int = -1, periodHops: Int = 1,
                 retryMax: Double = 5) {
@@ -105,7 +108,15 @@ public final class ALSACapture: CaptureSource, @unchecked Sendable {
                 continue
             }
             silentWaits = 0
-            let r = ready < 0 ? Int(ready) : snd_pcm_readi(s.pcm, s.interleaved, snd_pcm_uframes_t(s.periodFrames))
+            var frames = s.periodFrames
+            var injected: Int32?
+            if !faults.isEmpty {
+                injected = faults.fault(at: reads)
+                if injected == FaultPlan.shortRead { frames = max(1, frames / 3); injected = nil }
+            }
+            reads += 1
+            let r = injected.map { -Int($0) }
+                ?? (ready < 0 ? Int(ready) : snd_pcm_readi(s.pcm, s.interleaved, snd_pcm_uframes_t(frames)))
             if r < 0 {
                 let err = Int32(r)
                 if err == -EPIPE {
@@ -113,7 +124,9 @@ public final class ALSACapture: CaptureSource, @unchecked Sendable {
                     channel.xruns.wrappingIncrement(ordering: .relaxed)
                     // How much was lost shows in the next period's timestamp (see below).
                     channel.notify(.xrun, 0)
-                    if snd_pcm_prepare(s.pcm) < 0 { return err }
+                    // A prepared capture stream stays stopped until started: without this, the
+                    // wait below would time out and the device would be taken for lost.
+                    if snd_pcm_prepare(s.pcm) < 0 || snd_pcm_start(s.pcm) < 0 { return err }
                     continue
                 }
                 if err == -ESTRPIPE {
@@ -123,7 +136,7 @@ public final class ALSACapture: CaptureSource, @unchecked Sendable {
                         sleepUntil(MonotonicClock.nanos() + 100_000_000)
                         rc = snd_pcm_resume(s.pcm)
                     }
-                    if rc < 0 && snd_pcm_prepare(s.pcm) < 0 { return err }
+                    if rc < 0 && (snd_pcm_prepare(s.pcm) < 0 || snd_pcm_start(s.pcm) < 0) { return err }
                     continue
                 }
                 if err == -EAGAIN || err == -EINTR { continue }

@@ -12,6 +12,9 @@ public final class UDPSender: @unchecked Sendable {
     public private(set) var errors = 0
     /// errno of the last failed send (0 once a send succeeds again): state changes are logged.
     public private(set) var lastError: Int32 = 0
+    /// Faults injected at the socket (tests): indexed by send attempt.
+    public var faults = FaultPlan.none
+    private var attempts = 0
 
     /// `target`: "host:port", "[v6addr]:port"; multicast groups get `ttl` hops on `interface`
     /// (an interface name, empty for the default).
@@ -69,7 +72,9 @@ public final class UDPSender: @unchecked Sendable {
     /// Sends one datagram; returns false (and counts) when it could not leave now.
     @discardableResult
     public func send(_ bytes: [UInt8]) -> Bool {
-        let n = bytes.withUnsafeBytes { raw in
+        let injected = faults.isEmpty ? nil : faults.fault(at: attempts)
+        attempts += 1
+        let n = injected.map { code -> Int in errno = code; return -1 } ?? bytes.withUnsafeBytes { raw in
             Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
         }
         if n == bytes.count {

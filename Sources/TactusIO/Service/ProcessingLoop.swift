@@ -13,10 +13,14 @@ public struct DaemonEvent: Sendable, Equatable, BitwiseCopyable {
     /// event was ready (CLOCK_MONOTONIC ns): their difference is the capture-to-event latency.
     public var captureNanos: Int64
     public var readyNanos: Int64
+    /// The daemon's beat sequence number: from 1, never reset while it runs (a reload restarts
+    /// `event.count`, not this), so a receiver can prove no beat was lost on the way.
+    public var seq: Int
 
-    public init(event: BeatEvent, beatHostNanos: Int64, emissionHostNanos: Int64, captureNanos: Int64, readyNanos: Int64) {
+    public init(event: BeatEvent, beatHostNanos: Int64, emissionHostNanos: Int64, captureNanos: Int64, readyNanos: Int64,
+                seq: Int = 0) {
         self.event = event; self.beatHostNanos = beatHostNanos; self.emissionHostNanos = emissionHostNanos
-        self.captureNanos = captureNanos; self.readyNanos = readyNanos
+        self.captureNanos = captureNanos; self.readyNanos = readyNanos; self.seq = seq
     }
 
     /// An empty slot value for preallocated buffers.
@@ -40,9 +44,18 @@ public final class ProcessingLoop: @unchecked Sendable {
     /// Latest tempo (BPM) and confidence, as Double bit patterns, for the status line.
     public let tempoBits = UnsafeAtomic<UInt64>.create(0)
     public let confidenceBits = UnsafeAtomic<UInt64>.create(0)
-    /// Per-period processing cost (ns), kept for the benchmark: read after the loop stopped.
-    public private(set) var costs: UnsafeMutableBufferPointer<Int64>
-    public private(set) var costCount = 0
+    /// Whether the emitter is locked (predicting ahead), for lock/unlock notices.
+    public let locked = UnsafeAtomic<Bool>.create(false)
+    /// Input samples that were NaN, infinite or beyond full scale ×64 (repaired by the framer).
+    public let repairedSamples = UnsafeAtomic<Int>.create(0)
+    /// Stream time (s) of the last sample processed, as a Double bit pattern.
+    public let streamTimeBits = UnsafeAtomic<UInt64>.create(0)
+    private var seq = 0
+    /// Per-period processing cost (ns), kept for the benchmark: read through `finishedCosts`.
+    private var costs: UnsafeMutableBufferPointer<Int64>
+    private var costCount = 0
+    /// Set (releasing) when `run` returned: what the loop wrote is then safe to read.
+    private let finished = UnsafeAtomic<Bool>.create(false)
 
     private var pipeline: BeatPipeline
     /// A replacement pipeline (SIGHUP reload) waiting to be swapped in at a period boundary, and
@@ -82,7 +95,9 @@ public final class ProcessingLoop: @unchecked Sendable {
             if p != 0 { Unmanaged<BeatPipeline>.fromOpaque(UnsafeRawPointer(bitPattern: p)!).release() }
             slot.destroy()
         }
+        finished.destroy()
         hops.destroy(); droppedEvents.destroy(); heartbeatNanos.destroy(); tempoBits.destroy(); confidenceBits.destroy()
+        locked.destroy(); repairedSamples.destroy(); streamTimeBits.destroy()
     }
 
     /// Main thread: offers a new pipeline (built off the hot path); false if one is still pending.
@@ -106,8 +121,18 @@ public final class ProcessingLoop: @unchecked Sendable {
             channel.wait(timeout: 0.2)
             drain()
             heartbeatNanos.store(MonotonicClock.nanos(), ordering: .relaxed)
-            if stop.load(ordering: .relaxed) { drain(); return }
+            if stop.load(ordering: .relaxed) {
+                drain()
+                finished.store(true, ordering: .releasing)
+                return
+            }
         }
+    }
+
+    /// The per-period costs (ns), once `run` has returned; nil while it runs.
+    public func finishedCosts() -> [Int64]? {
+        guard finished.load(ordering: .acquiring) else { return nil }
+        return Array(costs[0..<costCount])
     }
 
     /// Processes every period waiting in the channel.
@@ -130,6 +155,7 @@ public final class ProcessingLoop: @unchecked Sendable {
         let next = Unmanaged<BeatPipeline>.fromOpaque(UnsafeRawPointer(bitPattern: p)!).takeRetainedValue()
         // Continue the stream: the new pipeline's clock starts where the old one stopped.
         next.reset()
+        repairedBefore += pipeline.framer.repairedSamples
         let old = Unmanaged.passRetained(pipeline).toOpaque()
         pipeline = next
         streamOffset = streamSamples
@@ -156,6 +182,7 @@ public final class ProcessingLoop: @unchecked Sendable {
         if stamp.gapBefore > 0 {
             let gap = Int((Double(stamp.gapBefore) * ratio).rounded())
             if gap > Int(10 * rate) {
+                repairedBefore += pipeline.framer.repairedSamples
                 pipeline.reset()
                 streamSamples += gap
                 streamOffset = streamSamples
@@ -184,16 +211,23 @@ public final class ProcessingLoop: @unchecked Sendable {
         pipeline.process(block) { r in
             tempoBits.store(r.tracker.tempo.bitPattern, ordering: .relaxed)
             confidenceBits.store(r.tracker.confidence.bitPattern, ordering: .relaxed)
+            locked.store(r.locked, ordering: .relaxed)
             guard var e = r.event else { return }
             e.beatTime += offsetSeconds
             e.emissionTime += offsetSeconds
+            seq += 1
             var d = DaemonEvent(event: e, beatHostNanos: Int64(hostOffset + e.beatTime * 1e9),
                                 emissionHostNanos: Int64(hostOffset + e.emissionTime * 1e9),
-                                captureNanos: captureNanos, readyNanos: MonotonicClock.nanos())
+                                captureNanos: captureNanos, readyNanos: MonotonicClock.nanos(), seq: seq)
             let ok = withUnsafePointer(to: &d) { events.write(UnsafeBufferPointer(start: $0, count: 1)) }
             if !ok { droppedEvents.wrappingIncrement(ordering: .relaxed) }
             eventWake.post()
         }
         streamSamples += block.count
+        streamTimeBits.store((Double(streamSamples) / rate).bitPattern, ordering: .relaxed)
+        repairedSamples.store(pipeline.framer.repairedSamples + repairedBefore, ordering: .relaxed)
     }
+
+    /// Repaired samples counted by pipelines swapped out or reset before the current one.
+    private var repairedBefore = 0
 }

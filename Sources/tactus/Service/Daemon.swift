@@ -58,6 +58,7 @@ final class Daemon {
         output = EventWriter(events: processing.events, osc: targets,
                              report: { [log] in log.warning("\($0)") }) { [processing] in processing.waitForEvents(timeout: $0) }
         output.toStdout = config.output.stdout
+        output.streamTime = { [processing] in Double(bitPattern: processing.streamTimeBits.load(ordering: .relaxed)) }
         do {
             if !config.output.jsonlSocket.isEmpty { output.socket = try LineSocketServer(path: config.output.jsonlSocket) }
             if !config.output.jsonlUDP.isEmpty { output.jsonUDP = try UDPSender(target: config.output.jsonlUDP) }
@@ -88,6 +89,24 @@ final class Daemon {
                 throw ExitCodeError.config
             }
         }
+        #if DEBUG
+        // Fault injection (tests only; compiled out of release builds): see FaultPlan.
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            if let spec = environment["TACTUS_FAULTS_CAPTURE"], let alsa = source as? ALSACapture {
+                alsa.faults = try FaultPlan(spec)
+                log.warning("fault injection at the capture: \(spec)")
+            }
+            if let spec = environment["TACTUS_FAULTS_OSC"] {
+                let plan = try FaultPlan(spec)
+                for (sender, _) in targets { sender.faults = plan }
+                log.warning("fault injection at the OSC targets: \(spec)")
+            }
+        } catch {
+            log.error("fault injection: \(error)")
+            throw ExitCodeError.config
+        }
+        #endif
         log.info("model: \(model.map { "\(config.modelPath) (\($0.networks.count) networks)" } ?? "none, spectral-flux onset fallback"); emission \(config.emission.mode.rawValue), lead \(Int(config.emission.lead * 1000)) ms")
     }
 
@@ -119,14 +138,19 @@ final class Daemon {
         o.start()
         capture.start()
         notifier.notify("READY=1")
-        log.info("running: capture \(config.capture.source == .alsa ? "ALSA device '\(config.capture.device)'" : "file '\(config.capture.file)'")")
+        let input = config.capture.source == .alsa ? "ALSA device '\(config.capture.device)'" : "file '\(config.capture.file)'"
+        log.info("running: capture \(input)")
+        output.post(DaemonNotice(kind: "started", message: "running: capture \(input)"))
 
         var lastStatus = Date.distantPast, lastWatchdog = Date.distantPast
         var inputEnded = false
+        var reason = "signal"
         while stopSignal.load(ordering: .relaxed) == 0 && !inputEnded {
-            if let duration, Date().timeIntervalSince(started) >= duration { break }
+            if let duration, Date().timeIntervalSince(started) >= duration { reason = "duration"; break }
             sleepSeconds(0.05)
             inputEnded = drainNotices()
+            if inputEnded { reason = "input ended" }
+            watchLockAndInput()
             if reloadSignal.exchange(0, ordering: .relaxed) > 0 { reload() }
             processing.releaseRetired()
             let now = Date()
@@ -143,6 +167,7 @@ final class Daemon {
         }
         notifier.notify("STOPPING=1")
         log.info("stopping")
+        output.post(DaemonNotice(kind: "stopping", message: "stopping (\(reason))", fields: [("reason", DaemonNotice.quoted(reason))]))
         stopCapture.store(true, ordering: .relaxed)
         if !capture.join(timeout: 1) { log.warning("capture thread did not stop within 1 s") }
         stopProcessing.store(true, ordering: .relaxed)
@@ -160,17 +185,38 @@ final class Daemon {
         var n = CaptureNotice(kind: .opened, value: 0, hostNanos: 0)
         var ended = false
         while withUnsafeMutablePointer(to: &n, { channel.notices.read(into: UnsafeMutableBufferPointer(start: $0, count: 1)) }) == 1 {
+            let device = DaemonNotice.quoted(config.capture.device)
+            func post(_ kind: String, _ message: String, _ fields: [(String, String)] = []) {
+                output.post(DaemonNotice(kind: kind, message: message, fields: fields))
+            }
             switch n.kind {
-            case .opened: log.notice("capture open at \(n.value) Hz")
-            case .openFailed: log.warning("capture device '\(config.capture.device)' unavailable: \(ALSAError(code: Int32(n.value))); retrying with backoff")
+            case .opened:
+                let m = "capture open at \(n.value) Hz"
+                log.notice("\(m)")
+                post("device_open", m, [("device", device), ("rate", "\(n.value)")])
+            case .openFailed:
+                let why = ALSAError(code: Int32(n.value)).description
+                let m = "capture device '\(config.capture.device)' unavailable: \(why); retrying with backoff"
+                log.warning("\(m)")
+                post("device_unavailable", m, [("device", device), ("error", DaemonNotice.quoted(why))])
             case .retrying: log.debug("next attempt to open the capture device in \(n.value) ms")
-            case .xrun: log.warning(n.value > 0 ? "capture gap: \(n.value) samples lost; the stream clock advances over them" : "capture overrun (xrun); restarted")
-            case .suspended: log.warning("capture device suspended; resuming")
-            case .lost: log.error("capture device lost: \(ALSAError(code: Int32(n.value))); reopening")
+            case .xrun:
+                let m = n.value > 0 ? "capture gap: \(n.value) samples lost; the stream clock advances over them" : "capture overrun (xrun); restarted"
+                log.warning("\(m)")
+                post("xrun", m, [("samples", "\(n.value)")])
+            case .suspended:
+                log.warning("capture device suspended; resuming")
+                post("device_suspended", "capture device suspended; resuming", [("device", device)])
+            case .lost:
+                let why = ALSAError(code: Int32(n.value)).description
+                let m = "capture device lost: \(why); reopening"
+                log.error("\(m)")
+                post("device_lost", m, [("device", device), ("error", DaemonNotice.quoted(why))])
             case .realtime: log.info("capture thread at SCHED_FIFO priority \(n.value)")
             case .realtimeDenied: log.warning("no real-time priority for the capture thread (error \(n.value)): running at normal priority; grant LimitRTPRIO or CAP_SYS_NICE")
             case .ended:
                 log.notice("input ended")
+                post("input_ended", "input ended")
                 ended = true
             }
         }
@@ -189,12 +235,51 @@ final class Daemon {
             applied.features = config.features
             let model = applied.modelPath.isEmpty ? nil : try ModelFile.load(path: applied.modelPath)
             let pipeline = try BeatPipeline(config: applied, model: model)
-            if processing.offer(pipeline) { log.notice("configuration reloaded from \(configPath)") }
-            else { log.warning("reload: the previous reload is still pending; try again") }
+            if processing.offer(pipeline) {
+                log.notice("configuration reloaded from \(configPath)")
+                output.post(DaemonNotice(kind: "reload", message: "configuration reloaded from \(configPath)"))
+            } else {
+                log.warning("reload: the previous reload is still pending; try again")
+            }
         } catch let error as ConfigLoading.Failure {
-            log.error("reload rejected, keeping the running configuration: \(error.message)")
+            rejectReload(error.message)
         } catch {
-            log.error("reload rejected, keeping the running configuration: \(error)")
+            rejectReload("\(error)")
+        }
+    }
+
+    private func rejectReload(_ why: String) {
+        let m = "reload rejected, keeping the running configuration: \(why)"
+        log.error("\(m)")
+        output.post(DaemonNotice(kind: "reload_rejected", message: m))
+    }
+
+    private var wasLocked = false
+    private var repairedReported = 0
+    private var lastRepairPost = Date.distantPast
+
+    /// Lock and unlock of the emitter, and repaired (NaN, infinite, huge) input, as notices; polled
+    /// every 50 ms, so a lock shorter than that may go unreported.
+    private func watchLockAndInput() {
+        let locked = processing.locked.load(ordering: .relaxed)
+        if locked != wasLocked {
+            wasLocked = locked
+            let tempo = Double(bitPattern: processing.tempoBits.load(ordering: .relaxed))
+            let confidence = Double(bitPattern: processing.confidenceBits.load(ordering: .relaxed))
+            let m = locked ? String(format: "locked at %.1f BPM", tempo) : "lock lost"
+            log.info("\(m)")
+            output.post(DaemonNotice(kind: locked ? "lock" : "unlock", message: m,
+                                     fields: [("tempo", String(format: "%.2f", tempo)),
+                                              ("confidence", String(format: "%.3f", confidence))]))
+        }
+        let repaired = processing.repairedSamples.load(ordering: .relaxed)
+        if repaired > repairedReported && Date().timeIntervalSince(lastRepairPost) >= 1 {
+            lastRepairPost = Date()
+            let m = "input: \(repaired - repairedReported) samples were NaN, infinite or beyond full scale ×64; replaced"
+            // Logged once; a notice at most once a second while it goes on.
+            if repairedReported == 0 { log.warning("\(m) (further repairs counted in the notices)") }
+            output.post(DaemonNotice(kind: "input_repaired", message: m, fields: [("samples", "\(repaired)")]))
+            repairedReported = repaired
         }
     }
 
@@ -206,8 +291,9 @@ final class Daemon {
     }
 
     private func summary(wall: Double, cpu: Double) -> Summary {
-        let costs = (0..<processing.costCount).map { Double(processing.costs[$0]) / 1000 }.sorted()
-        let latencies = output.latencies().sorted()
+        // Read only what threads that have finished wrote (nil: one did not stop within its timeout).
+        let costs = (processing.finishedCosts() ?? []).map { Double($0) / 1000 }.sorted()
+        let latencies = (output.finishedLatencies() ?? []).sorted()
         func q(_ v: [Double], _ p: Double) -> Double { v.isEmpty ? 0 : v[min(v.count - 1, Int(Double(v.count - 1) * p))] }
         let fields: [(String, String)] = [
             ("wall_s", String(format: "%.3f", wall)), ("cpu_s", String(format: "%.3f", cpu)),
@@ -218,6 +304,8 @@ final class Daemon {
             ("dropped_events", "\(processing.droppedEvents.load(ordering: .relaxed))"),
             ("dropped_periods", "\(channel.droppedPeriods.load(ordering: .relaxed))"),
             ("xruns", "\(channel.xruns.load(ordering: .relaxed))"),
+            ("repaired_samples", "\(processing.repairedSamples.load(ordering: .relaxed))"),
+            ("stream_s", String(format: "%.4f", Double(bitPattern: processing.streamTimeBits.load(ordering: .relaxed)))),
             ("cost_us_p50", String(format: "%.2f", q(costs, 0.5))), ("cost_us_p99", String(format: "%.2f", q(costs, 0.99))),
             ("latency_ms_p50", String(format: "%.3f", q(latencies, 0.5))),
             ("latency_ms_p99", String(format: "%.3f", q(latencies, 0.99))),

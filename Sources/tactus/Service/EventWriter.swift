@@ -14,6 +14,11 @@ final class EventWriter: @unchecked Sendable {
     private var releases: [(due: Int64, target: Int, bytes: [UInt8])] = []
     /// Called (on this thread) when a target starts or stops failing: logged once per change.
     let report: (String) -> Void
+    /// Notices waiting to be written (posted by the main thread or this one).
+    private let noticeLock = NSLock()
+    private var notices: [String] = []
+    /// Stream time (s) of the newest processed sample, for notices.
+    var streamTime: () -> Double = { 0 }
     /// JSON lines also go to these: stdout, a UNIX socket for `tactus monitor`, a UDP target.
     var toStdout = true
     var socket: LineSocketServer?
@@ -36,11 +41,52 @@ final class EventWriter: @unchecked Sendable {
         latencyValues.reserveCapacity(1 << 16)
     }
 
-    func latencies() -> [Double] { latencyValues }
+    deinit { written.destroy(); finished.destroy() }
+
+    /// Set (releasing) when `run` returned.
+    private let finished = UnsafeAtomic<Bool>.create(false)
+
+    /// The latencies, once `run` has returned; nil while it runs.
+    func finishedLatencies() -> [Double]? { finished.load(ordering: .acquiring) ? latencyValues : nil }
+
+    /// Queues a notice line; the output thread writes it with the next batch (within 0.2 s).
+    func post(_ notice: DaemonNotice) {
+        let line = notice.json(streamTime: streamTime(), hostNanos: MonotonicClock.nanos())
+        noticeLock.lock()
+        notices.append(line)
+        noticeLock.unlock()
+    }
+
+    private func takeNotices() -> String {
+        noticeLock.lock()
+        defer { noticeLock.unlock() }
+        guard !notices.isEmpty else { return "" }
+        let text = notices.joined(separator: "\n") + "\n"
+        notices.removeAll(keepingCapacity: true)
+        return text
+    }
 
     private func reportState(_ target: UDPSender) {
-        report(target.lastError == 0 ? "OSC \(target.target): sending again"
-            : "OSC \(target.target): \(String(cString: strerror(target.lastError))); beats to it are dropped until it recovers")
+        let target_ = DaemonNotice.quoted(target.target)
+        if target.lastError == 0 {
+            let message = "OSC \(target.target): sending again"
+            report(message)
+            post(DaemonNotice(kind: "output_recovered", message: message, fields: [("target", target_)]))
+        } else {
+            let why = String(cString: strerror(target.lastError))
+            let message = "OSC \(target.target): \(why); beats to it are dropped until it recovers"
+            report(message)
+            post(DaemonNotice(kind: "output_error", message: message,
+                              fields: [("target", target_), ("error", DaemonNotice.quoted(why))]))
+        }
+    }
+
+    /// Writes a block of JSON lines to every line output.
+    private func writeLines(_ text: String) {
+        guard !text.isEmpty else { return }
+        socket?.write(text)
+        if let jsonUDP { for line in text.split(separator: "\n") { jsonUDP.send(Array(line.utf8)) } }
+        if toStdout { FileHandle.standardOutput.write(Data(text.utf8)) }
     }
 
     private func sendStatusIfDue() {
@@ -79,8 +125,13 @@ final class EventWriter: @unchecked Sendable {
             let n = batch.withUnsafeMutableBufferPointer { events.read(into: $0) }
             sendDueReleases()
             sendStatusIfDue()
+            writeLines(takeNotices())
             if n == 0 {
-                if stop.load(ordering: .relaxed) { return }
+                if stop.load(ordering: .relaxed) {
+                    writeLines(takeNotices())
+                    finished.store(true, ordering: .releasing)
+                    return
+                }
                 let next = releases.map(\.due).min().map { Double($0 - MonotonicClock.nanos()) / 1e9 } ?? 0.2
                 wait(min(max(next, 0.001), 0.2))
                 continue
@@ -88,9 +139,9 @@ final class EventWriter: @unchecked Sendable {
             var text = ""
             for d in batch[0..<n] {
                 let e = d.event
-                text += String(format: "{\"v\":1,\"event\":\"beat\",\"time\":%.4f,\"emitted\":%.4f,\"tempo\":%.2f,\"confidence\":%.3f,\"count\":%d,\"predicted\":%@,\"host_time\":%.6f}\n",
+                text += String(format: "{\"v\":1,\"event\":\"beat\",\"time\":%.4f,\"emitted\":%.4f,\"tempo\":%.2f,\"confidence\":%.3f,\"count\":%d,\"predicted\":%@,\"host_time\":%.6f,\"seq\":%d}\n",
                                e.beatTime, e.emissionTime, e.tempo, e.confidence, e.count, e.predicted ? "true" : "false",
-                               Double(d.beatHostNanos) / 1e9)
+                               Double(d.beatHostNanos) / 1e9, d.seq)
                 if latencyValues.count < 1 << 20 { latencyValues.append(Double(d.readyNanos - d.captureNanos) / 1e6) }
             }
             // OSC first: it is the time-critical output; stdout may be a slow pipe.
@@ -108,9 +159,7 @@ final class EventWriter: @unchecked Sendable {
                     }
                 }
             }
-            socket?.write(text)
-            if let jsonUDP { for line in text.split(separator: "\n") { jsonUDP.send(Array(line.utf8)) } }
-            if toStdout { FileHandle.standardOutput.write(Data(text.utf8)) }
+            writeLines(text)
             written.wrappingIncrement(by: n, ordering: .relaxed)
         }
     }

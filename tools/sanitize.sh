@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs the whole test suite under AddressSanitizer and ThreadSanitizer (each in its own build
+# directory), as CI does. Expects tools/test.sh to have run once (dependencies, references,
+# .venv-test).
+#
+#   tools/sanitize.sh [address|thread]...     (default: both)
+#
+# - ASan: heap/stack overflows, use after free, double free, in our code and the C libraries we
+#   call. Leak detection is off here: Foundation's Process and XCTest leak by design in a test
+#   process; leaks of the daemon are measured instead by the soak (bench/soak.py, RSS growth).
+# - TSan: data races on the ring buffers, the capture/processing/output hand-offs, pipeline swap.
+# - The allocation counter (CAllocCounter) steps aside under a sanitizer (it cannot interpose
+#   malloc there); the plain run of tools/test.sh asserts zero allocations per hop.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sanitizers=("$@")
+[ ${#sanitizers[@]} -eq 0 ] && sanitizers=(address thread)
+export TACTUS_TEST_PYTHON="${TACTUS_TEST_PYTHON:-$PWD/.venv-test/bin/python}"
+status=0
+for s in "${sanitizers[@]}"; do
+    echo "== swift test --sanitize=$s" >&2
+    swift build --build-tests --sanitize="$s" --scratch-path ".build-$s"
+    if ! TACTUS_SANITIZER="$s" ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 TSAN_OPTIONS=halt_on_error=0 \
+        swift test --skip-build --sanitize="$s" --scratch-path ".build-$s"; then
+        echo "tools/sanitize.sh: tests failed under the $s sanitizer" >&2
+        status=1
+    fi
+done
+exit $status
