@@ -168,6 +168,9 @@ struct TrackCommand: ParsableCommand {
     private static func emit(_ result: TrackResult, path: String, single: Bool, writer: BeatWriter,
                              outputDir: String?) throws {
         let text = writer.render(result.beats)
+        if result.repairedSamples > 0 {
+            Console.note("\(path): \(result.repairedSamples) samples were NaN, infinite or beyond ±64: read as silence or clipped")
+        }
         if let outputDir {
             try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
             let ext = writer.format == .text ? "beats.txt" : "beats.jsonl"
@@ -196,10 +199,10 @@ struct TrackCommand: ParsableCommand {
     static func writeActivations(_ result: TrackResult, to path: String, config: TactusConfig) throws {
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        var text = "# time activation tempo phase_frames confidence gate\n"
+        var text = "# time activation tempo phase_frames confidence gate novelty\n"
         for f in result.frames ?? [] {
-            text += String(format: "%.2f %.6f %.2f %.2f %.4f %d\n", f.time, f.activation, f.tracker.tempo,
-                           f.tracker.phaseFrames, f.tracker.confidence, f.gateOpen ? 1 : 0)
+            text += String(format: "%.2f %.6f %.2f %.2f %.4f %d %.3f\n", f.time, f.activation, f.tracker.tempo,
+                           f.tracker.phaseFrames, f.tracker.confidence, f.gateOpen ? 1 : 0, f.novelty)
         }
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }

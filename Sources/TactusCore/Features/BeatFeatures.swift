@@ -14,6 +14,13 @@ public final class BeatFeatures {
     public let values: UnsafeMutableBufferPointer<Float>
     public var count: Int { 2 * bandCount }
 
+    /// Spectral flux of the last frame: the sum of its positive log-spectral differences.
+    public var flux: Float {
+        var sum: Float = 0
+        for b in bandCount..<(2 * bandCount) where values[b].isFinite { sum += values[b] }
+        return sum
+    }
+
     private let bandStarts: UnsafeMutablePointer<Int>
     private let bandLengths: UnsafeMutablePointer<Int>
     private let bandWeights: UnsafeMutablePointer<Float>

@@ -14,6 +14,8 @@ public struct FrameResult: Sendable, Equatable {
     public var level: Double
     /// Whether the emitter is locked (predicting beats ahead); always false in reactive mode.
     public var locked: Bool = false
+    /// Input novelty (spectral flux over its 1 s running mean), as the gate sees it.
+    public var novelty: Double = 0
 }
 
 /// The pure core, end to end: samples in, per-frame activations and beats out. File mode and the
@@ -75,12 +77,13 @@ public final class BeatPipeline {
             features.process(frame)
             let a = activation.process(UnsafePointer(features.values.baseAddress!))
             let newest = UnsafeBufferPointer(rebasing: frame[(frame.count - hop)...])
-            let open = gate.update(hop: newest, activation: a) || !predictive
+            let open = gate.update(hop: newest, activation: a, flux: features.flux) || !predictive
             let step = tracker.process(activation: a, informative: open)
             let time = Double(index * hop) / rate
             let event = emitter.process(step: step, time: time, gateOpen: open)
             try onFrame(FrameResult(frame: index, time: time, activation: a, tracker: step, event: event,
-                                    gateOpen: open, level: gate.level, locked: emitter.isLocked))
+                                    gateOpen: open, level: gate.level, locked: emitter.isLocked,
+                                    novelty: gate.novelty))
         }
     }
 }

@@ -8,6 +8,8 @@ public struct TrackResult: Sendable {
     public var activations: [Float]? { frames?.map(\.activation) }
     /// Processed duration (s) at the processing rate.
     public var duration: Double
+    /// Samples that were NaN, infinite or beyond ±64 (a broken file): entered as silence or clipped.
+    public var repairedSamples = 0
 }
 
 /// File mode: runs samples from a file (or memory) through the same core pipeline the daemon uses.
@@ -20,7 +22,9 @@ public enum FileTracker {
         try reader.read(resampledTo: config.features.sampleRate) { block in
             pipeline.process(block) { collector.add($0) }
         }
-        return collector.result(samples: pipeline.framer.samplesConsumed, rate: config.features.sampleRate)
+        var result = collector.result(samples: pipeline.framer.samplesConsumed, rate: config.features.sampleRate)
+        result.repairedSamples = pipeline.framer.repairedSamples
+        return result
     }
 
     public static func track(samples: [Float], config: TactusConfig, model: ModelSpec?,
@@ -36,7 +40,9 @@ public enum FileTracker {
                 offset += n
             }
         }
-        return collector.result(samples: pipeline.framer.samplesConsumed, rate: config.features.sampleRate)
+        var result = collector.result(samples: pipeline.framer.samplesConsumed, rate: config.features.sampleRate)
+        result.repairedSamples = pipeline.framer.repairedSamples
+        return result
     }
 
     private struct Collector {
