@@ -20,9 +20,11 @@ import Testing
         return URL(fileURLWithPath: ".build/debug/tactus")
     }()
 
-    func run(_ args: [String]) throws -> Output {
+    func run(_ args: [String]) throws -> Output { try Self.runTactus(args) }
+
+    static func runTactus(_ args: [String]) throws -> Output {
         let p = Process()
-        p.executableURL = Self.binary
+        p.executableURL = binary
         p.arguments = args
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
