@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers of untrusted input with libFuzzer (+ AddressSanitizer): the weight-file
-# decoder and the TOML configuration. Seeds in fuzz/corpus/<target> (read only); new inputs go to a
+# decoder, the TOML configuration and the audio file reader (libsndfile + our header checks +
+# soxr). Seeds in fuzz/corpus/<target> (read only); new inputs go to a
 # temporary directory; a crash is saved to fuzz/crashes/ and fails the run.
 #
 #   tools/fuzz.sh [SECONDS_PER_TARGET]      (default 60)
@@ -12,14 +13,15 @@ swift build --product tactus-fuzz --scratch-path .build-fuzz -Xswiftc -sanitize=
 binary=.build-fuzz/debug/tactus-fuzz
 mkdir -p fuzz/crashes
 status=0
-for target in weights config; do
+targets=${TACTUS_FUZZ_TARGETS:-weights config audio}
+for target in $targets; do
     work=$(mktemp -d)
     # TOMLKit 0.6.0 never frees the key arrays of TOMLTable.keys (found by this fuzzer): a few
     # bytes per configuration load, not ours to fix; leak detection stays on for the weights.
     leaks=1
     [ "$target" = config ] && leaks=0
     echo "fuzzing $target for ${seconds}s" >&2
-    if ! ASAN_OPTIONS=detect_leaks=$leaks TACTUS_FUZZ_TARGET=$target "$binary" -max_total_time="$seconds" -max_len=16384 \
+    if ! ASAN_OPTIONS=detect_leaks=$leaks LSAN_OPTIONS=suppressions=$PWD/fuzz/lsan.supp TACTUS_FUZZ_TARGET=$target "$binary" -max_total_time="$seconds" -max_len=16384 \
         -artifact_prefix="fuzz/crashes/$target-" -print_final_stats=1 -detect_leaks=$leaks "$work" "fuzz/corpus/$target" 2>&1 \
         | grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)"; then
         :

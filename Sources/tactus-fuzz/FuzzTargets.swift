@@ -1,12 +1,14 @@
-// libFuzzer targets for the parsers of untrusted input: the weight-file decoder and the TOML
-// configuration. Built by tools/fuzz.sh with -sanitize=fuzzer,address -DFUZZING; the target is
-// chosen by the TACTUS_FUZZ_TARGET environment variable (weights | config).
+// libFuzzer targets for the parsers of untrusted input: the weight-file decoder, the TOML
+// configuration and the audio file reader (libsndfile, our checks, soxr). Built by tools/fuzz.sh
+// with -sanitize=fuzzer,address -DFUZZING; the target is chosen by the TACTUS_FUZZ_TARGET
+// environment variable (weights | config | audio).
 import Foundation
 import TactusCore
 import TactusIO
 
 #if FUZZING
 let fuzzTarget = ProcessInfo.processInfo.environment["TACTUS_FUZZ_TARGET"] ?? "weights"
+let audioScratch = NSTemporaryDirectory() + "tactus-fuzz-audio-\(getpid())"
 
 /// libFuzzer's driver, called from our own entry point (SwiftPM names an executable's entry
 /// `<module>_main`, so libFuzzer's `main` cannot be used).
@@ -26,6 +28,19 @@ func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<C
 func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
     switch fuzzTarget {
+    case "audio":
+        // The reader takes a path (libsndfile sniffs the format from the bytes): one scratch file.
+        let fd = open(audioScratch, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { return 0 }
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        if let reader = try? AudioFileReader(path: audioScratch) {
+            var finite = true
+            try? reader.read(resampledTo: 44_100) { block in
+                for x in block where !x.isFinite { finite = false }
+            }
+            _ = finite  // float files may carry NaN: the framer repairs them (HostileInputTests)
+        }
     case "config":
         _ = try? ConfigFile.parse(String(decoding: bytes, as: UTF8.self), path: "fuzz.toml")
     default:

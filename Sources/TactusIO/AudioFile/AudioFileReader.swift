@@ -41,7 +41,8 @@ public final class AudioFileReader {
         channelCount = Int(info.channels)
         frameCount = Int(info.frames)
         isPCM16 = info.format & Int32(SF_FORMAT_SUBMASK) == Int32(SF_FORMAT_PCM_16)
-        guard channelCount > 0, fileSampleRate > 0 else {
+        // Beyond these, a header is corrupt (or hostile) rather than unusual.
+        guard (1...1024).contains(channelCount), (1_000...768_000).contains(fileSampleRate) else {
             sf_close(handle)
             throw AudioFileError(path: path, reason: .unsupportedFormat("header has \(channelCount) channels at \(fileSampleRate) Hz"))
         }
