@@ -16,4 +16,6 @@ if [ ! -x .venv-test/bin/python ] || ! .venv-test/bin/python -c 'import pythonos
         || echo "tools/test.sh: could not install python-osc: the OSC decode tests will be skipped" >&2
 fi
 export TACTUS_TEST_PYTHON="$PWD/.venv-test/bin/python"
+# --setup-only: everything above (for tools/sanitize.sh in CI), no tests.
+[ "${1:-}" = "--setup-only" ] && exit 0
 swift test "$@"

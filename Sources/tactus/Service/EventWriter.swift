@@ -29,7 +29,7 @@ final class EventWriter: @unchecked Sendable {
     private var lastStatus: Int64 = 0
     let written = UnsafeAtomic<Int>.create(0)
     /// Capture-to-event latencies (ms), kept for the statistics (read after `run` returned).
-    private var latencyValues: [Double] = []
+    private let latencyValues = RecentValues<Double>(capacity: 1 << 16, filler: 0)
 
     init(events: SPSCRing<DaemonEvent>, osc: [(UDPSender, OSCSchema)] = [],
          report: @escaping (String) -> Void = { _ in }, wait: @escaping (Double) -> Void) {
@@ -38,7 +38,6 @@ final class EventWriter: @unchecked Sendable {
         schemas = osc.map(\.1)
         self.report = report
         self.wait = wait
-        latencyValues.reserveCapacity(1 << 16)
     }
 
     deinit { written.destroy(); finished.destroy() }
@@ -47,7 +46,7 @@ final class EventWriter: @unchecked Sendable {
     private let finished = UnsafeAtomic<Bool>.create(false)
 
     /// The latencies, once `run` has returned; nil while it runs.
-    func finishedLatencies() -> [Double]? { finished.load(ordering: .acquiring) ? latencyValues : nil }
+    func finishedLatencies() -> [Double]? { finished.load(ordering: .acquiring) ? latencyValues.values : nil }
 
     /// Queues a notice line; the output thread writes it with the next batch (within 0.2 s).
     func post(_ notice: DaemonNotice) {
@@ -142,7 +141,7 @@ final class EventWriter: @unchecked Sendable {
                 text += String(format: "{\"v\":1,\"event\":\"beat\",\"time\":%.4f,\"emitted\":%.4f,\"tempo\":%.2f,\"confidence\":%.3f,\"count\":%d,\"predicted\":%@,\"host_time\":%.6f,\"seq\":%d}\n",
                                e.beatTime, e.emissionTime, e.tempo, e.confidence, e.count, e.predicted ? "true" : "false",
                                Double(d.beatHostNanos) / 1e9, d.seq)
-                if latencyValues.count < 1 << 20 { latencyValues.append(Double(d.readyNanos - d.captureNanos) / 1e6) }
+                latencyValues.record(Double(d.readyNanos - d.captureNanos) / 1e6)
             }
             // OSC first: it is the time-critical output; stdout may be a slow pipe.
             if !osc.isEmpty {
