@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers of untrusted input with libFuzzer (+ AddressSanitizer): the weight-file
-# decoder, the TOML configuration and the audio file reader (libsndfile + our header checks +
-# soxr). Seeds in fuzz/corpus/<target> (read only); new inputs go to a
+# decoder, the TOML configuration, the audio file reader (libsndfile + our header checks + soxr)
+# and the AppleMIDI session packets of RTP-MIDI. Seeds in fuzz/corpus/<target> (read only); new inputs go to a
 # temporary directory; a crash is saved to fuzz/crashes/ and fails the run.
 #
 #   tools/fuzz.sh [SECONDS_PER_TARGET]      (default 60)
@@ -13,7 +13,7 @@ swift build --product tactus-fuzz --scratch-path .build-fuzz -Xswiftc -sanitize=
 binary=.build-fuzz/debug/tactus-fuzz
 mkdir -p fuzz/crashes
 status=0
-targets=${TACTUS_FUZZ_TARGETS:-weights config audio}
+targets=${TACTUS_FUZZ_TARGETS:-weights config audio applemidi}
 for target in $targets; do
     work=$(mktemp -d)
     # TOMLKit 0.6.0 never frees the key arrays of TOMLTable.keys (found by this fuzzer): a few

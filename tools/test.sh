@@ -10,10 +10,10 @@ if [ -f "$shared/data/manifest.tsv" ] && [ -x "$shared/tools/setup-madmom.sh" ];
 else
     echo "tools/test.sh: $shared/data not found: madmom conformance tests will be skipped" >&2
 fi
-# A small venv with python-osc: the independent OSC decoder of the output tests.
-if [ ! -x .venv-test/bin/python ] || ! .venv-test/bin/python -c 'import pythonosc' 2>/dev/null; then
+# A small venv with python-osc and pymidi: independent OSC decoder and RTP-MIDI peer of the output tests.
+if [ ! -x .venv-test/bin/python ] || ! .venv-test/bin/python -c 'import pythonosc, pymidi.server' 2>/dev/null; then
     python3 -m venv .venv-test && .venv-test/bin/pip install -q -r tools/test-requirements.txt \
-        || echo "tools/test.sh: could not install python-osc: the OSC decode tests will be skipped" >&2
+        || echo "tools/test.sh: could not install python-osc and pymidi: the OSC and RTP-MIDI peer tests will be skipped" >&2
 fi
 export TACTUS_TEST_PYTHON="$PWD/.venv-test/bin/python"
 # --setup-only: everything above (for tools/sanitize.sh in CI), no tests.

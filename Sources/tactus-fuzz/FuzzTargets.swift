@@ -1,7 +1,8 @@
 // libFuzzer targets for the parsers of untrusted input: the weight-file decoder, the TOML
-// configuration and the audio file reader (libsndfile, our checks, soxr). Built by tools/fuzz.sh
+// configuration, the audio file reader (libsndfile, our checks, soxr) and the AppleMIDI session
+// packets that arrive from the network. Built by tools/fuzz.sh
 // with -sanitize=fuzzer,address -DFUZZING; the target is chosen by the TACTUS_FUZZ_TARGET
-// environment variable (weights | config | audio).
+// environment variable (weights | config | audio | applemidi).
 import Foundation
 import TactusCore
 import TactusIO
@@ -28,6 +29,12 @@ func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<C
 func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
     switch fuzzTarget {
+    case "applemidi":
+        // Session packets from the network: decode, and what decodes must encode back to a
+        // packet that decodes to the same value.
+        if let packet = AppleMIDIPacket.decode(bytes), AppleMIDIPacket.decode(packet.encoded) != packet {
+            fatalError("AppleMIDI round trip differs for \(packet)")
+        }
     case "audio":
         // The reader takes a path (libsndfile sniffs the format from the bytes): one scratch file.
         let fd = open(audioScratch, O_WRONLY | O_CREAT | O_TRUNC, 0o600)

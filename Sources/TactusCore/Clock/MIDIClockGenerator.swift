@@ -92,6 +92,13 @@ public struct MIDIClockGenerator: Sendable {
         tickPeriod = min(max(period, tickPeriod * (1 - maxChangePerBeat)), tickPeriod * (1 + maxChangePerBeat))
     }
 
+    /// When the next message falls due (s), or nil when none is pending and the clock is stopped.
+    public var nextEventTime: Double? {
+        let p = pending.map(\.time).min()
+        guard running else { return p }
+        return min(p ?? nextTick, nextTick)
+    }
+
     /// Explicit stop (loss of lock, shutdown).
     public mutating func stop(at time: Double) {
         guard running else { return }

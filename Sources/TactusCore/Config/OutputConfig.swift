@@ -23,5 +23,17 @@ public struct OutputConfig: Sendable, Equatable {
     /// JSON lines as UDP datagrams (one object each) to host:port; empty = none.
     public var jsonlUDP: String = ""
 
+    /// MIDI clock (24 ppqn, Start/Stop, Song Position) over an RTP-MIDI (AppleMIDI) session that
+    /// Tactus initiates with this peer's control port, "host:port"; empty = none.
+    public var midiRTPPeer: String = ""
+    /// The session name the peer sees.
+    public var midiRTPName: String = "Tactus"
+    /// MIDI clock to the ALSA sequencer: a client "Tactus" with an output port "clock".
+    public var midiALSA: Bool = false
+    /// Connect that port at start to this sequencer port ("client:port" or a client name); empty = none.
+    public var midiALSAConnect: String = ""
+    /// Largest change of the clock's tick period per beat (fraction), so followers stay locked.
+    public var midiMaxChange: Double = 0.02
+
     public init() {}
 }

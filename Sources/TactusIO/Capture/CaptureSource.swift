@@ -33,8 +33,8 @@ public final class CaptureThread: @unchecked Sendable {
     public func join(timeout: Double) -> Bool { done.wait(timeout: .now() + timeout) == .success }
 }
 
-/// Sleeps on CLOCK_MONOTONIC until an absolute time (ns), for pacing.
-func sleepUntil(_ nanos: Int64) {
+/// Sleeps on CLOCK_MONOTONIC until an absolute time (ns): pacing, MIDI clock ticks.
+public func sleepUntil(_ nanos: Int64) {
     var ts = timespec(tv_sec: Int(nanos / 1_000_000_000), tv_nsec: Int(nanos % 1_000_000_000))
     while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nil) == EINTR {}
 }

@@ -18,6 +18,8 @@ final class Daemon {
     private let stopProcessing = UnsafeAtomic<Bool>.create(false)
     private let stopOutput = UnsafeAtomic<Bool>.create(false)
     private var output: EventWriter
+    private var midi: MIDIClockOutput?
+    private let stopMIDI = UnsafeAtomic<Bool>.create(false)
 
     init(config: TactusConfig, configPath: String, settings: [String], speed: Double, log: Logger) throws {
         self.config = config
@@ -66,6 +68,20 @@ final class Daemon {
             log.error("output: \(error)")
             throw ExitCodeError.config
         }
+        if !config.output.midiRTPPeer.isEmpty || config.output.midiALSA {
+            do {
+                let writer = output
+                midi = try MIDIClockOutput(config: config.output) { [log] message in
+                    log.notice("\(message)")
+                    writer.post(DaemonNotice(kind: "midi_session", message: message))
+                }
+                output.midi = midi
+                log.info("MIDI clock to \([config.output.midiRTPPeer.isEmpty ? nil : "RTP-MIDI peer \(config.output.midiRTPPeer)", config.output.midiALSA ? "the ALSA sequencer" : nil].compactMap { $0 }.joined(separator: " and "))")
+            } catch {
+                log.error("output.midi: \(error)")
+                throw ExitCodeError.config
+            }
+        }
         let (processing, channel, written) = (processing, channel, output.written)
         output.status = {
             String(format: "{\"v\":1,\"event\":\"status\",\"tempo\":%.2f,\"confidence\":%.3f,\"beats\":%d,\"xruns\":%d,\"dropped\":%d}",
@@ -110,7 +126,7 @@ final class Daemon {
         log.info("model: \(model.map { "\(config.modelPath) (\($0.networks.count) networks)" } ?? "none, spectral-flux onset fallback"); emission \(config.emission.mode.rawValue), lead \(Int(config.emission.lead * 1000)) ms")
     }
 
-    deinit { stopCapture.destroy(); stopProcessing.destroy(); stopOutput.destroy() }
+    deinit { stopCapture.destroy(); stopProcessing.destroy(); stopOutput.destroy(); stopMIDI.destroy() }
 
     struct Summary {
         var json: String
@@ -134,6 +150,15 @@ final class Daemon {
         o.name = "tactus-output"
         let capture = CaptureThread(source: source, channel: channel, stop: stopCapture,
                                     priority: config.capture.realtimePriority)
+        let midiDone = DispatchSemaphore(value: 0)
+        if let midi {
+            let m = Thread { [stopMIDI] in
+                midi.run(stop: stopMIDI)
+                midiDone.signal()
+            }
+            m.name = "tactus-midi"
+            m.start()
+        }
         p.start()
         o.start()
         capture.start()
@@ -176,6 +201,9 @@ final class Daemon {
         stopOutput.store(true, ordering: .relaxed)
         processing.pokeOutput()
         _ = outputDone.wait(timeout: .now() + 1)
+        // MIDI last: the beats the output thread handed over are in; Stop and BY go out.
+        stopMIDI.store(true, ordering: .relaxed)
+        if midi != nil { _ = midiDone.wait(timeout: .now() + 1) }
         _ = drainNotices()
         return summary(wall: Date().timeIntervalSince(started), cpu: CPUTime.seconds() - cpuStart)
     }
@@ -294,6 +322,7 @@ final class Daemon {
         // Read only what threads that have finished wrote (nil: one did not stop within its timeout).
         let costs = (processing.finishedCosts() ?? []).map { Double($0) / 1000 }.sorted()
         let latencies = (output.finishedLatencies() ?? []).sorted()
+        let midiLateness = (midi?.finishedLateness() ?? []).sorted()
         func q(_ v: [Double], _ p: Double) -> Double { v.isEmpty ? 0 : v[min(v.count - 1, Int(Double(v.count - 1) * p))] }
         let fields: [(String, String)] = [
             ("wall_s", String(format: "%.3f", wall)), ("cpu_s", String(format: "%.3f", cpu)),
@@ -309,6 +338,10 @@ final class Daemon {
             ("cost_us_p50", String(format: "%.2f", q(costs, 0.5))), ("cost_us_p99", String(format: "%.2f", q(costs, 0.99))),
             ("latency_ms_p50", String(format: "%.3f", q(latencies, 0.5))),
             ("latency_ms_p99", String(format: "%.3f", q(latencies, 0.99))),
+            ("midi_messages", "\(midi?.messages.load(ordering: .relaxed) ?? 0)"),
+            ("midi_lateness_ms_p50", String(format: "%.4f", q(midiLateness, 0.5))),
+            ("midi_lateness_ms_p99", String(format: "%.4f", q(midiLateness, 0.99))),
+            ("midi_lateness_ms_max", String(format: "%.4f", midiLateness.last ?? 0)),
         ]
         return Summary(json: "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}\n")
     }

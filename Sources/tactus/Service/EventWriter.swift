@@ -22,6 +22,8 @@ final class EventWriter: @unchecked Sendable {
     /// JSON lines also go to these: stdout, a UNIX socket for `tactus monitor`, a UDP target.
     var toStdout = true
     var socket: LineSocketServer?
+    /// The MIDI clock thread, handed every beat.
+    var midi: MIDIClockOutput?
     var jsonUDP: UDPSender?
     /// A status line (JSON object) sent to the socket and UDP every `statusInterval` s.
     var status: (() -> String)?
@@ -137,6 +139,7 @@ final class EventWriter: @unchecked Sendable {
             }
             var text = ""
             for d in batch[0..<n] {
+                midi?.offer(d)
                 let e = d.event
                 text += String(format: "{\"v\":1,\"event\":\"beat\",\"time\":%.4f,\"emitted\":%.4f,\"tempo\":%.2f,\"confidence\":%.3f,\"count\":%d,\"predicted\":%@,\"host_time\":%.6f,\"seq\":%d}\n",
                                e.beatTime, e.emissionTime, e.tempo, e.confidence, e.count, e.predicted ? "true" : "false",
