@@ -61,4 +61,32 @@ import Testing
         // On the generated beats (0.5 s + k/2 s), not shifted by the 0.5 s that was lost.
         for t in late { #expect(abs((t - 0.5) * 2 - ((t - 0.5) * 2).rounded()) < 0.05, "\(t)") }
     }
+
+    /// Periods a full ring drops (the processing thread starved) are a gap on the stream clock
+    /// too: beats after them keep their times.
+    @Test func periodsDroppedByAFullRingAreAGap() throws {
+        var config = TactusConfig()
+        config.emission.mode = .reactive
+        // Room for 200 periods: pushing 300 without draining drops 100.
+        let channel = CaptureChannel(capacitySamples: 200 * 441, periods: 8192)
+        let loop = ProcessingLoop(pipeline: try BeatPipeline(config: config, model: nil), channel: channel)
+        channel.sampleRate.store(44_100, ordering: .releasing)
+        let signal = ExampleSignal(duration: 20)
+        signal.samples.withUnsafeBufferPointer { all in
+            var k = 0
+            while (k + 1) * 441 <= all.count {
+                channel.push(UnsafeBufferPointer(rebasing: all[(k * 441)..<((k + 1) * 441)]),
+                             stamp: CaptureStamp(firstSample: k * 441, frames: 441, hostNanos: 0, gapBefore: 0))
+                k += 1
+                if k % 100 == 0 && (k < 1000 || k >= 1300) { loop.drain() }
+            }
+        }
+        loop.drain()
+        #expect(channel.droppedPeriods.load(ordering: .relaxed) >= 100)
+        var out = [DaemonEvent](repeating: .empty, count: 256)
+        let n = out.withUnsafeMutableBufferPointer { loop.events.read(into: $0) }
+        let late = out[0..<n].map(\.event.beatTime).filter { $0 > 14 }
+        #expect(!late.isEmpty)
+        for t in late { #expect(abs((t - 0.5) * 2 - ((t - 0.5) * 2).rounded()) < 0.05, "\(t)") }
+    }
 }

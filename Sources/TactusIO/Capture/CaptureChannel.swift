@@ -62,17 +62,23 @@ public final class CaptureChannel: @unchecked Sendable {
         sampleRate.destroy(); xruns.destroy(); droppedPeriods.destroy()
     }
 
-    /// Producer: one period of mono samples. Samples and stamp go in together or not at all.
+    /// Samples of periods dropped since the last one that went in (producer side only).
+    private var droppedSamples = 0
+
+    /// Producer: one period of mono samples. Samples and stamp go in together or not at all; a
+    /// dropped period becomes a gap before the next one that goes in, so the stream clock
+    /// advances over it (a gap stays a gap, not a shift of everything after it).
     public func push(_ period: UnsafeBufferPointer<Float>, stamp: CaptureStamp) {
         var s = stamp
-        withUnsafePointer(to: &s) { sp in
-            let stampBuffer = UnsafeBufferPointer(start: sp, count: 1)
-            if samples.capacity - samples.available >= period.count && stamps.capacity - stamps.available >= 1 {
-                samples.write(period)
-                stamps.write(stampBuffer)
-            } else {
-                droppedPeriods.wrappingIncrement(ordering: .relaxed)
-            }
+        if samples.capacity - samples.available >= period.count && stamps.capacity - stamps.available >= 1 {
+            s.gapBefore += droppedSamples
+            droppedSamples = 0
+            // Samples first: the consumer reads a stamp, then that many samples.
+            samples.write(period)
+            withUnsafePointer(to: &s) { stamps.write(UnsafeBufferPointer(start: $0, count: 1)) }
+        } else {
+            droppedSamples += stamp.gapBefore + period.count
+            droppedPeriods.wrappingIncrement(ordering: .relaxed)
         }
         wake.post()
     }

@@ -42,14 +42,15 @@ public final class UDPSender: @unchecked Sendable {
             raw.copyMemory(from: UnsafeRawBufferPointer(start: info.pointee.ai_addr, count: Int(info.pointee.ai_addrlen)))
         }
         // Connected, so that the kernel reports a refusing target (ICMP port unreachable) as
-        // ECONNREFUSED on later sends instead of dropping it silently.
-        let connected = withUnsafePointer(to: &address) { a in
-            a.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, addressLength) }
-        }
-        guard connected == 0 else {
-            let why = String(cString: strerror(errno))
-            close(fd)
-            throw OutputError("\(target): connect: \(why)")
+        // ECONNREFUSED on later sends instead of dropping it silently. A target without a route
+        // yet (the network comes up after the daemon at boot, a blackhole or unreachable route)
+        // is not a configuration error: the sender retries the connect once a second.
+        if !connectNow() {
+            guard Self.routingErrors.contains(lastError) else {
+                let why = String(cString: strerror(lastError))
+                close(fd)
+                throw OutputError("\(target): connect: \(why)")
+            }
         }
         var hops = Int32(ttl)
         var index = interface.isEmpty ? 0 : Int32(if_nametoindex(interface))
@@ -69,11 +70,33 @@ public final class UDPSender: @unchecked Sendable {
 
     deinit { close(fd) }
 
+    /// connect() failures that a later network change can cure.
+    static let routingErrors: Set<Int32> = [ENETUNREACH, EHOSTUNREACH, EINVAL, EACCES, EPERM, EADDRNOTAVAIL, ENETDOWN]
+    private var connected = false
+    private var lastConnectAttempt: Int64 = 0
+
+    private func connectNow() -> Bool {
+        lastConnectAttempt = MonotonicClock.nanos()
+        let rc = withUnsafePointer(to: &address) { a in
+            a.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, addressLength) }
+        }
+        connected = rc == 0
+        if !connected { lastError = errno }
+        return connected
+    }
+
     /// Sends one datagram; returns false (and counts) when it could not leave now.
     @discardableResult
     public func send(_ bytes: [UInt8]) -> Bool {
         let injected = faults.isEmpty ? nil : faults.fault(at: attempts)
         attempts += 1
+        if !connected {
+            // Still no route: try again at most once a second, never wait.
+            if MonotonicClock.nanos() - lastConnectAttempt < 1_000_000_000 || !connectNow() {
+                errors += 1
+                return false
+            }
+        }
         let n = injected.map { code -> Int in errno = code; return -1 } ?? bytes.withUnsafeBytes { raw in
             Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
         }
