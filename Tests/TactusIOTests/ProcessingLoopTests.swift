@@ -67,8 +67,9 @@ import Testing
     @Test func periodsDroppedByAFullRingAreAGap() throws {
         var config = TactusConfig()
         config.emission.mode = .reactive
-        // Room for 200 periods: pushing 300 without draining drops 100.
-        let channel = CaptureChannel(capacitySamples: 200 * 441, periods: 8192)
+        // Room for 148 periods (65,536 samples): 384 pushed without draining drop 236, 2.36 s,
+        // which is not a whole number of beats.
+        let channel = CaptureChannel(capacitySamples: 1 << 16, periods: 8192)
         let loop = ProcessingLoop(pipeline: try BeatPipeline(config: config, model: nil), channel: channel)
         channel.sampleRate.store(44_100, ordering: .releasing)
         let signal = ExampleSignal(duration: 20)
@@ -78,7 +79,7 @@ import Testing
                 channel.push(UnsafeBufferPointer(rebasing: all[(k * 441)..<((k + 1) * 441)]),
                              stamp: CaptureStamp(firstSample: k * 441, frames: 441, hostNanos: 0, gapBefore: 0))
                 k += 1
-                if k % 100 == 0 && (k < 1000 || k >= 1300) { loop.drain() }
+                if k % 64 == 0 && (k < 1000 || k >= 1300) { loop.drain() }
             }
         }
         loop.drain()
