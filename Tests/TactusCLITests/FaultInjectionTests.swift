@@ -104,3 +104,46 @@ extension DaemonTests {
         #expect(o.contains("\"event\":\"beat\""), "beats went on")
     }
 }
+
+/// A network that is not up yet when the daemon starts (at boot), simulated with a private
+/// network namespace whose loopback is down: OSC targets have no route. The daemon starts,
+/// says so once, and keeps its JSON lines flowing.
+@Suite(.enabled(if: UnshareSupport.works, "needs `unshare -n` (root, util-linux)"))
+struct NoNetworkAtStartTests {
+    @Test func oscTargetsWithoutARouteDoNotStopTheDaemon() throws {
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tactus-nonet-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let wav = dir.appendingPathComponent("in.wav").path
+        try AudioFileWriter.writeWAV(ExampleSignal(tempo: 120, duration: 6).samples, sampleRate: 44_100, to: wav)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        p.arguments = ["-n", TrackCommandTests.binary.path, "run", "--set", "capture.source=file", "--set", "capture.file=\(wav)",
+                       "--set", "capture.realtime_priority=0", "--set", "output.osc_targets=127.0.0.1:9000,10.1.2.3:9000",
+                       "--speed", "4"]
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(e)")
+        #expect(e.contains("OSC 127.0.0.1:9000: no route yet (Network is unreachable)"), "\(e)")
+        #expect(e.contains("OSC 10.1.2.3:9000: no route yet"))
+        #expect(o.components(separatedBy: "\"event\":\"beat\"").count - 1 > 5, "beats on stdout")
+    }
+}
+
+enum UnshareSupport {
+    static let works: Bool = {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { return false }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        p.arguments = ["-n", "true"]
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }()
+}

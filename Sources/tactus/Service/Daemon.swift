@@ -54,6 +54,9 @@ final class Daemon {
                 throw ExitCodeError.config
             }
         }
+        for (sender, _) in targets where sender.lastError != 0 {
+            log.warning("OSC \(sender.target): no route yet (\(String(cString: strerror(sender.lastError)))); retrying once a second, beats to it are dropped until then")
+        }
         if !targets.isEmpty {
             log.info("OSC to \(targets.map { "\($0.0.target) (\($0.1.preset.rawValue))" }.joined(separator: ", "))")
         }
