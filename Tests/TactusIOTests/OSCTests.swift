@@ -204,6 +204,19 @@ enum PythonOSC {
         #expect(s.packets(for: beat(4, predicted: false), beatUnixTime: 0).now.count == 2, "reactive: plain")
     }
 
+    @Test func phaseIsExtrapolatedFromTheLastBeat() {
+        let s = OSCSchema(preset: .generic)
+        // 120 BPM: a beat every 0.5 s; 0.125 s after a beat is a quarter of the way to the next.
+        #expect(s.phasePacket(unixTime: 100.125, lastBeatUnixTime: 100, tempo: 120)
+                == .message(address: "/tactus/phase", arguments: [.float32(0.25), .float32(120)]))
+        #expect(s.phasePacket(unixTime: 100.875, lastBeatUnixTime: 100, tempo: 120)
+                == .message(address: "/tactus/phase", arguments: [.float32(0.75), .float32(120)]))
+        // A predicted beat not yet sounded (the beat lies ahead): the phase still runs in [0, 1).
+        #expect(s.phasePacket(unixTime: 99.95, lastBeatUnixTime: 100, tempo: 120)
+                == .message(address: "/tactus/phase", arguments: [.float32(0.9), .float32(120)]))
+        #expect(OSCSchema(preset: .qlcplus).phasePacket(unixTime: 1, lastBeatUnixTime: 0, tempo: 120) == nil)
+    }
+
     @Test func qlcPlusPressesThenReleases() {
         var s = OSCSchema(preset: .qlcplus, qlcPath: "/beat/button")
         let (now, later) = s.packets(for: beat(1), beatUnixTime: 0)

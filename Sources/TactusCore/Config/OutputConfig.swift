@@ -6,6 +6,9 @@ public struct OutputConfig: Sendable, Equatable {
     /// Predicted beats in a bundle timetagged with the beat's time (receivers that schedule act
     /// exactly on the beat); false: plain messages sent `emission.lead` early.
     public var oscTimetags: Bool = true
+    /// `/tactus/phase` (beat phase 0–1 and tempo) to generic targets this many times a second,
+    /// extrapolated from the last beat sent; 0 = off.
+    public var oscPhaseRate: Double = 0
     /// Multicast hops (TTL).
     public var oscTTL: Int = 1
     /// Multicast interface name; empty = the system's choice.

@@ -210,6 +210,8 @@ public enum ParameterTable {
                \.output.ma3Command),
         bool("output.osc_timetags", "predicted beats in bundles timetagged with the beat time; false = plain, lead early",
              \.output.oscTimetags),
+        double("output.osc_phase_rate", "Hz", 0...100, "/tactus/phase messages per second to generic targets; 0 = off",
+               \.output.oscPhaseRate),
         int("output.osc_ttl", "hops", 1...255, "multicast TTL", \.output.oscTTL),
         string("output.osc_interface", "multicast interface name; empty = default", \.output.oscInterface),
         string("output.midi_rtp_peer", "MIDI clock over RTP-MIDI to this peer's control port, host:port; empty = none",

@@ -33,6 +33,15 @@ public struct OSCSchema: Sendable {
         self.ma3Command = ma3Command
     }
 
+    /// `/tactus/phase f phase f tempo` for the generic schema (nil for the presets): the beat
+    /// phase in [0, 1) at `unixTime`, extrapolated from the last beat at `lastBeatUnixTime`.
+    public func phasePacket(unixTime: Double, lastBeatUnixTime: Double, tempo: Double) -> OSCPacket? {
+        guard preset == .generic, tempo > 0 else { return nil }
+        let beats = (unixTime - lastBeatUnixTime) * tempo / 60
+        let phase = beats - beats.rounded(.down)
+        return .message(address: "/tactus/phase", arguments: [.float32(Float(phase)), .float32(Float(tempo))])
+    }
+
     /// Packets to send now for a beat (`beatUnixTime`: the beat on the wall clock), and packets to
     /// send `qlcRelease` s later (QLC+'s release).
     public mutating func packets(for e: BeatEvent, beatUnixTime: Double) -> (now: [OSCPacket], later: [OSCPacket]) {

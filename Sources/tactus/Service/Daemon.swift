@@ -63,6 +63,7 @@ final class Daemon {
         output = EventWriter(events: processing.events, osc: targets,
                              report: { [log] in log.warning("\($0)") }) { [processing] in processing.waitForEvents(timeout: $0) }
         output.toStdout = config.output.stdout
+        output.phaseRate = config.output.oscPhaseRate
         output.streamTime = { [processing] in Double(bitPattern: processing.streamTimeBits.load(ordering: .relaxed)) }
         do {
             if !config.output.jsonlSocket.isEmpty { output.socket = try LineSocketServer(path: config.output.jsonlSocket) }

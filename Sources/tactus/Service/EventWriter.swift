@@ -90,6 +90,27 @@ final class EventWriter: @unchecked Sendable {
         if toStdout { FileHandle.standardOutput.write(Data(text.utf8)) }
     }
 
+    /// `/tactus/phase` to generic OSC targets this many times a second (0 = off).
+    var phaseRate = 0.0
+    private var lastPhase: Int64 = 0
+    private var lastBeat: (hostNanos: Int64, tempo: Double)?
+
+    private func sendPhaseIfDue() {
+        guard phaseRate > 0, let beat = lastBeat, !osc.isEmpty else { return }
+        let now = MonotonicClock.nanos()
+        guard Double(now - lastPhase) >= 1e9 / phaseRate else { return }
+        lastPhase = now
+        let toUnix = Self.monotonicToUnix()
+        for (i, target) in osc.enumerated() {
+            if let p = schemas[i].phasePacket(unixTime: Double(now) / 1e9 + toUnix,
+                                              lastBeatUnixTime: Double(beat.hostNanos) / 1e9 + toUnix, tempo: beat.tempo) {
+                let before = target.lastError
+                target.send(p.encoded())
+                if target.lastError != before { reportState(target) }
+            }
+        }
+    }
+
     private func sendStatusIfDue() {
         guard let status, socket != nil || jsonUDP != nil else { return }
         let now = MonotonicClock.nanos()
@@ -126,6 +147,7 @@ final class EventWriter: @unchecked Sendable {
             let n = batch.withUnsafeMutableBufferPointer { events.read(into: $0) }
             sendDueReleases()
             sendStatusIfDue()
+            sendPhaseIfDue()
             writeLines(takeNotices())
             if n == 0 {
                 if stop.load(ordering: .relaxed) {
@@ -133,13 +155,16 @@ final class EventWriter: @unchecked Sendable {
                     finished.store(true, ordering: .releasing)
                     return
                 }
-                let next = releases.map(\.due).min().map { Double($0 - MonotonicClock.nanos()) / 1e9 } ?? 0.2
+                var next = releases.map(\.due).min().map { Double($0 - MonotonicClock.nanos()) / 1e9 } ?? 0.2
+                if phaseRate > 0 && lastBeat != nil { next = min(next, 1 / phaseRate) }
                 wait(min(max(next, 0.001), 0.2))
                 continue
             }
             var text = ""
             for d in batch[0..<n] {
                 midi?.offer(d)
+                // Phase messages extrapolate from beats that have sounded or are about to.
+                lastBeat = (d.beatHostNanos, d.event.tempo)
                 let e = d.event
                 text += String(format: "{\"v\":1,\"event\":\"beat\",\"time\":%.4f,\"emitted\":%.4f,\"tempo\":%.2f,\"confidence\":%.3f,\"count\":%d,\"predicted\":%@,\"host_time\":%.6f,\"seq\":%d}\n",
                                e.beatTime, e.emissionTime, e.tempo, e.confidence, e.count, e.predicted ? "true" : "false",
