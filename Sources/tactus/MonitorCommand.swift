@@ -26,7 +26,7 @@ struct MonitorCommand: ParsableCommand {
             Console.error("\(socket): cannot connect: \(String(cString: strerror(errno))) (is `tactus run` running with output.jsonl_socket set?)")
             throw ExitCode(1)
         }
-        var tv = timeval(tv_sec: 0, tv_usec: 100_000)
+        var tv = timeval(tv_sec: 0, tv_usec: 30_000)  // redraw at least 30 times a second (the phase dot)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         let start = Date()
         var pending = Data()
@@ -55,6 +55,8 @@ struct MonitorView {
     var tempo = 0.0, confidence = 0.0, beats = 0, xruns = 0, dropped = 0
     var lastBeat = Date.distantPast
     var lastPredicted = false
+    /// From lock/unlock notices; nil until the first (then the confidence decides).
+    var locked: Bool?
     private var notices: [String] = []
 
     mutating func takeNotices() -> [String] {
@@ -74,6 +76,9 @@ struct MonitorView {
             beats = o["beats"] as? Int ?? beats
             xruns = o["xruns"] as? Int ?? xruns
             dropped = o["dropped"] as? Int ?? dropped
+        case "notice" where o["kind"] as? String == "lock" || o["kind"] as? String == "unlock":
+            locked = o["kind"] as? String == "lock"
+            fallthrough
         case "notice":
             let time = o["time"] as? Double ?? 0
             notices.append(String(format: "%9.2f s  %@: %@", time, o["kind"] as? String ?? "?", o["message"] as? String ?? ""))
@@ -84,8 +89,12 @@ struct MonitorView {
     func render() -> String {
         let flash = Date().timeIntervalSince(lastBeat) < 0.12 ? (lastPredicted ? "\u{1B}[42m BEAT \u{1B}[0m" : "\u{1B}[43m beat \u{1B}[0m") : "      "
         let bar = String(repeating: "█", count: Int((confidence * 20).rounded())).padding(toLength: 20, withPad: "·", startingAt: 0)
-        let lock = confidence >= 0.3 ? "locked  " : "unlocked"
-        return String(format: "%@ %6.1f BPM  confidence %@ %.2f  %@  beats %d  xruns %d  dropped %d   ",
-                      flash, tempo, bar, confidence, lock, beats, xruns, dropped)
+        let lock = (locked ?? (confidence >= 0.3)) ? "locked  " : "unlocked"
+        // Beat phase, extrapolated from the last beat at the tempo: a dot moving over 8 cells.
+        let beats = tempo > 0 ? Date().timeIntervalSince(lastBeat) * tempo / 60 : 0
+        let cell = Int((beats - beats.rounded(.down)) * 8)
+        let phase = (0..<8).map { $0 == cell ? "●" : "·" }.joined()
+        return String(format: "%@ %6.1f BPM  phase %@  confidence %@ %.2f  %@  beats %d  xruns %d  dropped %d   ",
+                      flash, tempo, phase, bar, confidence, lock, self.beats, xruns, dropped)
     }
 }
