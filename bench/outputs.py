@@ -194,7 +194,7 @@ def main() -> None:
             + "\n\nMIDI clock over RTP-MIDI to pymidi 0.5.0 (loopback):\n\n"
             + bl.markdown_table(["measure", "value"], [
                 ["session", "established" if m["established"] else "NOT established"],
-                ["messages sent / received", f"{ms['midi_messages']} / {m['messages']} (Start {m['starts']}, Stop {m['stops']}, Song Position {m['spp']}, ticks {m['ticks']})"],
+                ["messages made / sent / received", f"{ms['midi_messages']} / {ms['midi_rtp_sent']} / {m['messages']} (Start {m['starts']}, Stop {m['stops']}, Song Position {m['spp']}, ticks {m['ticks']}; made before the session was up are not sent)"],
                 ["sender lateness (send − due) p50 / p99 / max", f"{ms['midi_lateness_ms_p50']:.3f} / {ms['midi_lateness_ms_p99']:.3f} / {ms['midi_lateness_ms_max']:.3f} ms"],
                 ["tick interval at the peer, deviation from its beat's median, p50 / p99", f"{q(m['dev'], 0.5):.3f} / {q(m['dev'], 0.99):.3f} ms"],
             ]) + "\n")

@@ -343,6 +343,7 @@ final class Daemon {
             ("latency_ms_p50", String(format: "%.3f", q(latencies, 0.5))),
             ("latency_ms_p99", String(format: "%.3f", q(latencies, 0.99))),
             ("midi_messages", "\(midi?.messages.load(ordering: .relaxed) ?? 0)"),
+            ("midi_rtp_sent", "\(midi?.rtpSent() ?? 0)"),
             ("midi_lateness_ms_p50", String(format: "%.4f", q(midiLateness, 0.5))),
             ("midi_lateness_ms_p99", String(format: "%.4f", q(midiLateness, 0.99))),
             ("midi_lateness_ms_max", String(format: "%.4f", midiLateness.last ?? 0)),

@@ -67,18 +67,36 @@ final class EventWriter: @unchecked Sendable {
         return text
     }
 
-    private func reportState(_ target: UDPSender) {
-        let target_ = DaemonNotice.quoted(target.target)
-        if target.lastError == 0 {
-            let message = "OSC \(target.target): sending again"
-            report(message)
-            post(DaemonNotice(kind: "output_recovered", message: message, fields: [("target", target_)]))
-        } else {
-            let why = String(cString: strerror(target.lastError))
+    /// Per OSC target: whether it is failing, with which errno, and when a send last failed.
+    private var failing: [(active: Bool, error: Int32, last: Int64)] = []
+    /// A failing target counts as recovered after this long without a failed send: a refusing
+    /// port alternates success and ECONNREFUSED (the ICMP answer fails the next send), which
+    /// must not log a line per beat.
+    static let recoverAfterNanos: Int64 = 5_000_000_000
+
+    /// Sends to OSC target `i`; logs and posts a notice when it starts failing, fails with
+    /// another error, or has recovered.
+    private func send(_ bytes: [UInt8], to i: Int) {
+        let target = osc[i]
+        if failing.count != osc.count { failing = Array(repeating: (false, 0, 0), count: osc.count) }
+        let ok = target.send(bytes)
+        let now = MonotonicClock.nanos()
+        let name = DaemonNotice.quoted(target.target)
+        if !ok {
+            let error = target.lastError
+            failing[i].last = now
+            guard !failing[i].active || failing[i].error != error else { return }
+            failing[i].active = true
+            failing[i].error = error
+            let why = String(cString: strerror(error))
             let message = "OSC \(target.target): \(why); beats to it are dropped until it recovers"
             report(message)
-            post(DaemonNotice(kind: "output_error", message: message,
-                              fields: [("target", target_), ("error", DaemonNotice.quoted(why))]))
+            post(DaemonNotice(kind: "output_error", message: message, fields: [("target", name), ("error", DaemonNotice.quoted(why))]))
+        } else if failing[i].active && now - failing[i].last >= Self.recoverAfterNanos {
+            failing[i].active = false
+            let message = "OSC \(target.target): sending again"
+            report(message)
+            post(DaemonNotice(kind: "output_recovered", message: message, fields: [("target", name)]))
         }
     }
 
@@ -101,12 +119,10 @@ final class EventWriter: @unchecked Sendable {
         guard Double(now - lastPhase) >= 1e9 / phaseRate else { return }
         lastPhase = now
         let toUnix = Self.monotonicToUnix()
-        for (i, target) in osc.enumerated() {
+        for i in osc.indices {
             if let p = schemas[i].phasePacket(unixTime: Double(now) / 1e9 + toUnix,
                                               lastBeatUnixTime: Double(beat.hostNanos) / 1e9 + toUnix, tempo: beat.tempo) {
-                let before = target.lastError
-                target.send(p.encoded())
-                if target.lastError != before { reportState(target) }
+                send(p.encoded(), to: i)
             }
         }
     }
@@ -126,9 +142,7 @@ final class EventWriter: @unchecked Sendable {
         let now = MonotonicClock.nanos()
         releases.removeAll { r in
             guard r.due <= now else { return false }
-            let before = osc[r.target].lastError
-            osc[r.target].send(r.bytes)
-            if osc[r.target].lastError != before { reportState(osc[r.target]) }
+            send(r.bytes, to: r.target)
             return true
         }
     }
@@ -175,14 +189,12 @@ final class EventWriter: @unchecked Sendable {
             if !osc.isEmpty {
                 let toUnix = Self.monotonicToUnix()
                 for d in batch[0..<n] {
-                    for (i, target) in osc.enumerated() {
+                    for i in osc.indices {
                         let (now, later) = schemas[i].packets(for: d.event, beatUnixTime: Double(d.beatHostNanos) / 1e9 + toUnix)
-                        let before = target.lastError
-                        for p in now { target.send(p.encoded()) }
+                        for p in now { send(p.encoded(), to: i) }
                         // Released `qlcRelease` after the beat itself (the button went down `lead` early).
                         let due = d.beatHostNanos + Int64(OSCSchema.qlcRelease * 1e9)
                         for p in later { releases.append((due, i, p.encoded())) }
-                        if target.lastError != before { reportState(target) }
                     }
                 }
             }

@@ -40,6 +40,10 @@ final class MIDIClockOutput: @unchecked Sendable {
         }
     }
 
+    /// Messages the RTP-MIDI session sent (those before it was established are not), once `run`
+    /// has returned.
+    func rtpSent() -> Int { finished.load(ordering: .acquiring) ? rtp?.sent ?? 0 : 0 }
+
     /// The lateness values, once `run` has returned.
     func finishedLateness() -> [Double]? { finished.load(ordering: .acquiring) ? lateness.values : nil }
 
@@ -63,6 +67,9 @@ final class MIDIClockOutput: @unchecked Sendable {
             if stop.load(ordering: .relaxed) {
                 generator.stop(at: Double(now) / 1e9)
                 for m in generator.advance(to: Double(now) / 1e9) { send(m) }
+                // Let the Stop arrive before the session ends (a peer may read its control port
+                // first and drop data from a peer that has left).
+                if rtp != nil { sleepUntil(MonotonicClock.nanos() + 50_000_000) }
                 rtp?.close()
                 finished.store(true, ordering: .releasing)
                 return
