@@ -29,6 +29,7 @@ def main():
     p.add_argument("--audio", default=os.path.join(common.SHARED_DATA, "misc_excerpts", "audio",
                                                    "ballroom_Media-105901.wav"))
     p.add_argument("--tactus")
+    p.add_argument("--peepholes", action="store_true", help="random model with peephole connections")
     p.add_argument("--tolerance", type=float, default=1e-4)
     args = p.parse_args()
     import torch
@@ -38,11 +39,16 @@ def main():
         model, _ = common.load_checkpoint(args.checkpoint)
     else:
         torch.manual_seed(7)
-        model = common.build_model(units=25, layers=3)
+        model = common.build_model(units=25, layers=3, peepholes=args.peepholes)
         with torch.no_grad():
             for name, w in model.named_parameters():   # larger weights: gates that move
                 if name.startswith("lstm.weight") or name.startswith("out.weight"):
                     w.mul_(4.0)
+            for name, w in model.named_parameters():
+                if "peep" in name:
+                    w.uniform_(-1.0, 1.0)
+            model.mean.uniform_(0.0, 1.0)
+            model.std.uniform_(0.2, 1.0)
             model.h0.uniform_(-0.5, 0.5)
             model.c0.uniform_(-0.5, 0.5)
             model.out.bias.fill_(-1.0)

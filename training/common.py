@@ -135,26 +135,66 @@ def synthetic_files(directory):
 
 # ---------------------------------------------------------------- model
 
-def build_model(units=25, layers=3, inputs=FEATURES):
+def build_model(units=25, layers=3, inputs=FEATURES, peepholes=False):
     import torch
     from torch import nn
 
+    class PeepholeLSTM(nn.Module):
+        """Stacked LSTM with peephole connections, madmom's and Tactus's equations: i, f see the
+        previous cell state, o the new one. Same parameter names as nn.LSTM, plus peep_l<k>
+        (3 × units: input, forget, output). A Python loop over frames: slower than nn.LSTM."""
+
+        def __init__(self):
+            super().__init__()
+            k = 1 / units ** 0.5
+            for l in range(layers):
+                n_in = inputs if l == 0 else units
+                for name, shape in (("weight_ih", (4 * units, n_in)), ("weight_hh", (4 * units, units)),
+                                    ("bias_ih", (4 * units,)), ("bias_hh", (4 * units,))):
+                    setattr(self, "%s_l%d" % (name, l), nn.Parameter(torch.empty(shape).uniform_(-k, k)))
+                setattr(self, "peep_l%d" % l, nn.Parameter(torch.zeros(3, units)))
+
+        def forward(self, x, state):
+            h0, c0 = state
+            U = units
+            for l in range(layers):
+                wih, whh = getattr(self, "weight_ih_l%d" % l), getattr(self, "weight_hh_l%d" % l)
+                p = getattr(self, "peep_l%d" % l)
+                xw = x @ wih.T + getattr(self, "bias_ih_l%d" % l) + getattr(self, "bias_hh_l%d" % l)
+                h, c = h0[l], c0[l]
+                outs = []
+                for t in range(x.shape[1]):
+                    z = xw[:, t] + h @ whh.T
+                    i = torch.sigmoid(z[:, :U] + p[0] * c)
+                    f = torch.sigmoid(z[:, U:2 * U] + p[1] * c)
+                    c = f * c + i * torch.tanh(z[:, 2 * U:3 * U])
+                    o = torch.sigmoid(z[:, 3 * U:] + p[2] * c)
+                    h = o * torch.tanh(c)
+                    outs.append(h)
+                x = torch.stack(outs, 1)
+            return x, None
+
     class BeatLSTM(nn.Module):
-        """Causal beat network, exactly Tactus's layer types: `layers` LSTM layers (no peepholes,
-        tanh output activation, learned initial h and c), then a dense layer with one sigmoid
+        """Causal beat network, exactly Tactus's layer types: `layers` LSTM layers (peepholes
+        optional, tanh output activation, learned initial h and c), then a dense layer with one sigmoid
         output. PyTorch's LSTM equations (gates i, f, g, o; c' = f·c + i·g; h = o·tanh(c')) are
         Tactus's with the peepholes at zero; its two bias vectors add up to Tactus's one."""
 
         def __init__(self):
             super().__init__()
-            self.units, self.layers, self.inputs = units, layers, inputs
-            self.lstm = nn.LSTM(inputs, units, layers, batch_first=True)
+            self.units, self.layers, self.inputs, self.peepholes = units, layers, inputs, peepholes
+            self.lstm = PeepholeLSTM() if peepholes else nn.LSTM(inputs, units, layers, batch_first=True)
             self.h0 = nn.Parameter(torch.zeros(layers, 1, units))
             self.c0 = nn.Parameter(torch.zeros(layers, 1, units))
             self.out = nn.Linear(units, 1)
+            # Input standardisation (x − mean) / std, set from the training features. Tactus has
+            # no such layer: export.py folds it into the first LSTM layer's weights and biases.
+            self.register_buffer("mean", torch.zeros(inputs))
+            self.register_buffer("std", torch.ones(inputs))
 
         def forward(self, x):
             """x: (batch, frames, inputs) → logits (batch, frames)."""
+            x = (x - self.mean) / self.std
             b = x.shape[0]
             state = (self.h0.expand(-1, b, -1).contiguous(), self.c0.expand(-1, b, -1).contiguous())
             h, _ = self.lstm(x, state)

@@ -6,8 +6,10 @@
 Several checkpoints make an ensemble whose outputs Tactus averages. Mapping from PyTorch's
 nn.LSTM (gate rows i, f, g, o of weight_ih/weight_hh/bias_ih/bias_hh) to Tactus's LSTM layer
 (gates input, forget, cell, output; input-major matrices; one bias): W_gate = weight_ih[gate].T,
-R_gate = weight_hh[gate].T, b_gate = bias_ih[gate] + bias_hh[gate], no peepholes, output
-activation tanh, learned h0/c0 as the initial output and cell state. The dense layer is
+R_gate = weight_hh[gate].T, b_gate = bias_ih[gate] + bias_hh[gate], peepholes from peep_l<k>
+(--peepholes models) or none, output
+activation tanh, learned h0/c0 as the initial output and cell state; the model's input
+standardisation (mean, std) is folded into the first layer. The dense layer is
 W = out.weight.T, b = out.bias, sigmoid.
 """
 import argparse
@@ -29,10 +31,17 @@ def network_layers(model):
     for l in range(model.layers):
         wih, whh = sd["lstm.weight_ih_l%d" % l], sd["lstm.weight_hh_l%d" % l]
         b = sd["lstm.bias_ih_l%d" % l] + sd["lstm.bias_hh_l%d" % l]
+        if l == 0:
+            # Fold the input standardisation: W·((x − m)/s) + b = (W/s)·x + (b − W·(m/s)).
+            m, s = sd["mean"], sd["std"]
+            b = b - wih @ (m / s)
+            wih = wih / s[None, :]
+        peep = sd.get("lstm.peep_l%d" % l)   # rows: input, forget, output gate
         gates = []
         for g in range(4):   # PyTorch order i, f, g, o = Tactus order input, forget, cell, output
             rows = slice(g * U, (g + 1) * U)
-            gates.append({"weights": wih[rows].T, "bias": b[rows], "recurrent": whh[rows].T, "peephole": None})
+            p = None if peep is None or g == 2 else peep[{0: 0, 1: 1, 3: 2}[g]]
+            gates.append({"weights": wih[rows].T, "bias": b[rows], "recurrent": whh[rows].T, "peephole": p})
         layers.append(tw.lstm_layer(gates, sd["h0"][l, 0], sd["c0"][l, 0], "tanh"))
     layers.append(tw.dense_layer(sd["out.weight"].T, sd["out.bias"], "sigmoid"))
     return layers

@@ -309,7 +309,7 @@ def main():
     p.add_argument("--mix", type=float, nargs=3, default=[0.35, 0.25, 0.4], metavar=("GROOVE", "POP909", "LAYERED"),
                    help="share of each source (default 0.35 0.25 0.4)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--start", type=int, default=0, help="first excerpt index (resume or extend)")
+    p.add_argument("--start", type=int, default=0, help="first excerpt index; above 0 it extends an existing manifest (after its last index)")
     args = p.parse_args()
 
     import soundfile as sf
@@ -323,6 +323,12 @@ def main():
     mix = np.array(args.mix) / np.sum(args.mix)
     manifest = os.path.join(args.out, "manifest.tsv")
     new = not os.path.exists(manifest) or args.start == 0
+    if not new:
+        with open(manifest) as f:
+            last = max([int(line.split("\t")[0].split("_")[0]) for line in f if line[:1].isdigit()], default=-1)
+        if args.start <= last:
+            raise SystemExit("render.py: --start %d would redo excerpts already in %s: use --start %d" % (
+                args.start, manifest, last + 1))
     mf = open(manifest, "w" if new else "a")
     if new:
         mf.write("id\taudio\tbeats\tsource\tlicence\tduration_s\tn_beats\tsoundfont\tsoundfont_licence\tdetails\n")
