@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Check that an exported weight file gives in Tactus the activations PyTorch computes (to 1e-4).
+
+    training/.venv/bin/python training/check_export.py [--checkpoint RUN/best.pt] [--audio FILE]
+
+Without --checkpoint it checks a randomly initialised model (random learned initial states too),
+which tests the export mapping before any training. Steps: export to a temporary .tnn
+(export.py), features of the audio by `tactus features`, PyTorch activations on them from the
+initial state, `tactus track --model X.tnn --activations` (the per-frame activation column), then
+the largest absolute difference. Exit status 1 when it is above --tolerance.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+import export  # noqa: E402
+import tactus_weights as tw  # noqa: E402  (export.py put tools/ on the path)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint")
+    p.add_argument("--audio", default=os.path.join(common.SHARED_DATA, "misc_excerpts", "audio",
+                                                   "ballroom_Media-105901.wav"))
+    p.add_argument("--tactus")
+    p.add_argument("--peepholes", action="store_true", help="random model with peephole connections")
+    p.add_argument("--tolerance", type=float, default=1e-4)
+    args = p.parse_args()
+    import torch
+    torch.set_num_threads(1)
+    tactus = common.find_tactus(args.tactus)
+    if args.checkpoint:
+        model, _ = common.load_checkpoint(args.checkpoint)
+    else:
+        torch.manual_seed(7)
+        model = common.build_model(units=25, layers=3, peepholes=args.peepholes)
+        with torch.no_grad():
+            for name, w in model.named_parameters():   # larger weights: gates that move
+                if name.startswith("lstm.weight") or name.startswith("out.weight"):
+                    w.mul_(4.0)
+            for name, w in model.named_parameters():
+                if "peep" in name:
+                    w.uniform_(-1.0, 1.0)
+            model.mean.uniform_(0.0, 1.0)
+            model.std.uniform_(0.2, 1.0)
+            model.h0.uniform_(-0.5, 0.5)
+            model.c0.uniform_(-0.5, 0.5)
+            model.out.bias.fill_(-1.0)
+        model.eval()
+    with tempfile.TemporaryDirectory() as tmp:
+        tnn = os.path.join(tmp, "m.tnn")
+        with open(tnn, "wb") as f:
+            f.write(tw.encode([export.network_layers(model)], {"name": "check", "fps": "100"}))
+        x = common.tactus_features(tactus, args.audio, os.path.join(tmp, "f.npy"))
+        with torch.no_grad():
+            ref = torch.sigmoid(model(torch.from_numpy(x)[None])[0]).double().numpy()
+        acts = os.path.join(tmp, "act.txt")
+        subprocess.run([tactus, "track", args.audio, "--model", tnn, "--activations", acts],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        swift = np.loadtxt(acts, comments="#", ndmin=2)[:, 1]
+    if len(swift) != len(ref):
+        print("check_export: frame counts differ: tactus %d, features %d" % (len(swift), len(ref)))
+        sys.exit(1)
+    diff = np.abs(swift - ref)
+    # tactus prints activations with 6 decimals: up to 5e-7 of the difference is rounding.
+    print("check_export: %s, %d frames, activation range %.3f..%.3f, max |tactus - torch| = %.2e (frame %d), mean %.2e" % (
+        os.path.basename(args.audio), len(ref), ref.min(), ref.max(), diff.max(), diff.argmax(), diff.mean()))
+    if diff.max() > args.tolerance:
+        print("check_export: FAILED: above the tolerance %.0e" % args.tolerance)
+        sys.exit(1)
+    print("check_export: ok (tolerance %.0e)" % args.tolerance)
+
+
+if __name__ == "__main__":
+    main()

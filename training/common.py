@@ -1,0 +1,242 @@
+"""Shared pieces of the training scripts: Tactus features (through the `tactus` binary), beat
+targets, the PyTorch model that mirrors Tactus's LSTM layers, and beat evaluation."""
+import csv
+import hashlib
+import os
+import subprocess
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SHARED_DATA = os.path.join(ROOT, "..", "shared", "data")
+FPS = 100.0
+FEATURES = 162
+
+
+def find_tactus(path=None):
+    """The built `tactus` binary: --tactus, $TACTUS, or the usual build folders (release first)."""
+    cands = [path, os.environ.get("TACTUS")] + [os.path.join(ROOT, d, c, "tactus")
+                                                 for d in (".build-train", ".build")
+                                                 for c in ("release", "debug")]
+    for c in cands:
+        if c and os.path.isfile(c) and os.access(c, os.X_OK):
+            return os.path.abspath(c)
+    raise SystemExit("no tactus binary: build it (swift build -c release --scratch-path .build-train) or pass --tactus")
+
+
+def feature_stamp(tactus):
+    """Hash of the features of the embedded example: changes exactly when the feature stage does,
+    so cached features are rebuilt after any change to it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "x.npy")
+        subprocess.run([tactus, "features", "--example", "--output", out], check=True)
+        with open(out, "rb") as f:
+            return hashlib.sha1(f.read()).hexdigest()[:12]
+
+
+def tactus_features(tactus, audio, out):
+    subprocess.run([tactus, "features", audio, "--output", out], check=True,
+                   stdout=subprocess.DEVNULL)
+    return np.load(out)
+
+
+class FeatureCache:
+    """Features of (possibly augmented) audio, computed by `tactus features` and kept as .npy.
+
+    Augmentation works on the audio before the feature stage: gain, added noise, and a change
+    of speed (tempo and pitch together, like tape) by rewriting the samples with another header
+    sample rate, so that tactus's own resampler does the work. Beats scale by 1/speed."""
+
+    def __init__(self, tactus, directory):
+        self.tactus = tactus
+        self.dir = directory
+        os.makedirs(directory, exist_ok=True)
+        self.stamp = feature_stamp(tactus)
+
+    def get(self, audio, speed=1.0, gain_db=0.0, noise_snr=None, seed=0):
+        st = os.stat(audio)
+        key = "%s|%d|%d|%.4f|%.2f|%s|%d|%s" % (os.path.abspath(audio), st.st_size, int(st.st_mtime),
+                                                speed, gain_db, noise_snr, seed, self.stamp)
+        name = hashlib.sha1(key.encode()).hexdigest()[:20] + ".npy"
+        path = os.path.join(self.dir, name)
+        if os.path.exists(path):
+            return np.load(path)
+        tmp_out = path + ".tmp.npy"
+        if speed == 1.0 and gain_db == 0.0 and noise_snr is None:
+            x = tactus_features(self.tactus, audio, tmp_out)
+        else:
+            import soundfile as sf
+            y, rate = sf.read(audio, dtype="float32", always_2d=True)
+            y = y.mean(axis=1) * 10 ** (gain_db / 20)
+            if noise_snr is not None:
+                rng = np.random.default_rng(seed)
+                n = rng.standard_normal(len(y)).astype(np.float32)
+                p = np.mean(y ** 2) + 1e-12
+                y = y + n * np.sqrt(p / 10 ** (noise_snr / 10))
+            peak = np.max(np.abs(y))
+            if peak > 0.999:
+                y *= 0.999 / peak
+            with tempfile.TemporaryDirectory() as tmp:
+                wav = os.path.join(tmp, "aug.wav")
+                sf.write(wav, y, int(round(rate * speed)), subtype="FLOAT")
+                x = tactus_features(self.tactus, wav, tmp_out)
+        os.replace(tmp_out, path)
+        return x
+
+
+def load_beats(path):
+    rows = []
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if parts and not parts[0].startswith("#"):
+                rows.append(float(parts[0]))
+    return np.array(rows)
+
+
+def targets(beats, frames, widen=0.5):
+    """Beat frames (frame i is time i/FPS) set to 1, their neighbours to `widen`."""
+    y = np.zeros(frames, dtype=np.float32)
+    idx = np.round(np.asarray(beats) * FPS).astype(int)
+    idx = idx[(idx >= 0) & (idx < frames)]
+    if widen > 0:
+        for d in (-1, 1):
+            j = idx + d
+            j = j[(j >= 0) & (j < frames)]
+            y[j] = np.maximum(y[j], widen)
+    y[idx] = 1.0
+    return y
+
+
+def real_files(split, data=SHARED_DATA):
+    """(audio, beats, dataset, stem) of the real annotated audio of one split of manifest.tsv."""
+    out = []
+    with open(os.path.join(data, "manifest.tsv")) as f:
+        for r in csv.DictReader(f, delimiter="\t"):
+            if r["split"] == split:
+                out.append((os.path.join(data, r["audio"]), os.path.join(data, r["annotation"]),
+                            r["dataset"], r["stem"]))
+    return out
+
+
+def synthetic_files(directory):
+    path = os.path.join(directory, "manifest.tsv")
+    if not os.path.exists(path):
+        return []
+    out = []
+    with open(path) as f:
+        for r in csv.DictReader(f, delimiter="\t"):
+            out.append((os.path.join(directory, r["audio"]), os.path.join(directory, r["beats"]),
+                        r["source"], r["id"]))
+    return out
+
+
+# ---------------------------------------------------------------- model
+
+def build_model(units=25, layers=3, inputs=FEATURES, peepholes=False):
+    import torch
+    from torch import nn
+
+    class PeepholeLSTM(nn.Module):
+        """Stacked LSTM with peephole connections, madmom's and Tactus's equations: i, f see the
+        previous cell state, o the new one. Same parameter names as nn.LSTM, plus peep_l<k>
+        (3 × units: input, forget, output). A Python loop over frames: slower than nn.LSTM."""
+
+        def __init__(self):
+            super().__init__()
+            k = 1 / units ** 0.5
+            for l in range(layers):
+                n_in = inputs if l == 0 else units
+                for name, shape in (("weight_ih", (4 * units, n_in)), ("weight_hh", (4 * units, units)),
+                                    ("bias_ih", (4 * units,)), ("bias_hh", (4 * units,))):
+                    setattr(self, "%s_l%d" % (name, l), nn.Parameter(torch.empty(shape).uniform_(-k, k)))
+                setattr(self, "peep_l%d" % l, nn.Parameter(torch.zeros(3, units)))
+
+        def forward(self, x, state):
+            h0, c0 = state
+            U = units
+            for l in range(layers):
+                wih, whh = getattr(self, "weight_ih_l%d" % l), getattr(self, "weight_hh_l%d" % l)
+                p = getattr(self, "peep_l%d" % l)
+                xw = x @ wih.T + getattr(self, "bias_ih_l%d" % l) + getattr(self, "bias_hh_l%d" % l)
+                h, c = h0[l], c0[l]
+                outs = []
+                for t in range(x.shape[1]):
+                    z = xw[:, t] + h @ whh.T
+                    i = torch.sigmoid(z[:, :U] + p[0] * c)
+                    f = torch.sigmoid(z[:, U:2 * U] + p[1] * c)
+                    c = f * c + i * torch.tanh(z[:, 2 * U:3 * U])
+                    o = torch.sigmoid(z[:, 3 * U:] + p[2] * c)
+                    h = o * torch.tanh(c)
+                    outs.append(h)
+                x = torch.stack(outs, 1)
+            return x, None
+
+    class BeatLSTM(nn.Module):
+        """Causal beat network, exactly Tactus's layer types: `layers` LSTM layers (peepholes
+        optional, tanh output activation, learned initial h and c), then a dense layer with one sigmoid
+        output. PyTorch's LSTM equations (gates i, f, g, o; c' = f·c + i·g; h = o·tanh(c')) are
+        Tactus's with the peepholes at zero; its two bias vectors add up to Tactus's one."""
+
+        def __init__(self):
+            super().__init__()
+            self.units, self.layers, self.inputs, self.peepholes = units, layers, inputs, peepholes
+            self.lstm = PeepholeLSTM() if peepholes else nn.LSTM(inputs, units, layers, batch_first=True)
+            self.h0 = nn.Parameter(torch.zeros(layers, 1, units))
+            self.c0 = nn.Parameter(torch.zeros(layers, 1, units))
+            self.out = nn.Linear(units, 1)
+            # Input standardisation (x − mean) / std, set from the training features. Tactus has
+            # no such layer: export.py folds it into the first LSTM layer's weights and biases.
+            self.register_buffer("mean", torch.zeros(inputs))
+            self.register_buffer("std", torch.ones(inputs))
+
+        def forward(self, x):
+            """x: (batch, frames, inputs) → logits (batch, frames)."""
+            x = (x - self.mean) / self.std
+            b = x.shape[0]
+            state = (self.h0.expand(-1, b, -1).contiguous(), self.c0.expand(-1, b, -1).contiguous())
+            h, _ = self.lstm(x, state)
+            return self.out(h).squeeze(-1)
+
+    return BeatLSTM()
+
+
+def load_checkpoint(path):
+    import torch
+    ck = torch.load(path, map_location="cpu", weights_only=False)
+    model = build_model(**ck["arch"])
+    model.load_state_dict(ck["state"])
+    model.eval()
+    return model, ck
+
+
+# ---------------------------------------------------------------- evaluation
+
+def pick_peaks(act, threshold, window=7):
+    """Frames that are the maximum of ±window frames and above threshold (offline, simple)."""
+    from scipy.ndimage import maximum_filter1d
+    m = maximum_filter1d(act, 2 * window + 1, mode="constant")
+    return np.nonzero((act == m) & (act > threshold))[0] / FPS
+
+
+def f_measure(detections, annotations, tolerance=0.07, skip=5.0):
+    """mir_eval's beat F-measure: beats before `skip` s dropped, one-to-one matches within ±70 ms."""
+    d = np.sort(np.asarray(detections, dtype=float))
+    a = np.sort(np.asarray(annotations, dtype=float))
+    d, a = d[d >= skip], a[a >= skip]
+    if len(a) == 0 or len(d) == 0:
+        return 0.0
+    used = np.zeros(len(d), dtype=bool)
+    hits = 0
+    for t in a:
+        j = np.searchsorted(d, t)
+        best, bestj = tolerance + 1e-9, -1
+        for k in (j - 1, j, j + 1):
+            if 0 <= k < len(d) and not used[k] and abs(d[k] - t) <= best:
+                best, bestj = abs(d[k] - t), k
+        if bestj >= 0:
+            used[bestj] = True
+            hits += 1
+    return 2.0 * hits / (len(d) + len(a))

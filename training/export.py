@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Write trained checkpoints as a Tactus weight file (format v1, docs/weight-format.md).
+
+    training/.venv/bin/python training/export.py OUT.tnn RUN/best.pt [MORE.pt ...]
+
+Several checkpoints make an ensemble whose outputs Tactus averages. Mapping from PyTorch's
+nn.LSTM (gate rows i, f, g, o of weight_ih/weight_hh/bias_ih/bias_hh) to Tactus's LSTM layer
+(gates input, forget, cell, output; input-major matrices; one bias): W_gate = weight_ih[gate].T,
+R_gate = weight_hh[gate].T, b_gate = bias_ih[gate] + bias_hh[gate], peepholes from peep_l<k>
+(--peepholes models) or none, output
+activation tanh, learned h0/c0 as the initial output and cell state; the model's input
+standardisation (mean, std) is folded into the first layer. The dense layer is
+W = out.weight.T, b = out.bias, sigmoid.
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
+import common  # noqa: E402
+import tactus_weights as tw  # noqa: E402
+
+
+def network_layers(model):
+    sd = {k: v.detach().cpu().numpy().astype(np.float64) for k, v in model.state_dict().items()}
+    U = model.units
+    layers = []
+    for l in range(model.layers):
+        wih, whh = sd["lstm.weight_ih_l%d" % l], sd["lstm.weight_hh_l%d" % l]
+        b = sd["lstm.bias_ih_l%d" % l] + sd["lstm.bias_hh_l%d" % l]
+        if l == 0:
+            # Fold the input standardisation: W·((x − m)/s) + b = (W/s)·x + (b − W·(m/s)).
+            m, s = sd["mean"], sd["std"]
+            b = b - wih @ (m / s)
+            wih = wih / s[None, :]
+        peep = sd.get("lstm.peep_l%d" % l)   # rows: input, forget, output gate
+        gates = []
+        for g in range(4):   # PyTorch order i, f, g, o = Tactus order input, forget, cell, output
+            rows = slice(g * U, (g + 1) * U)
+            p = None if peep is None or g == 2 else peep[{0: 0, 1: 1, 3: 2}[g]]
+            gates.append({"weights": wih[rows].T, "bias": b[rows], "recurrent": whh[rows].T, "peephole": p})
+        layers.append(tw.lstm_layer(gates, sd["h0"][l, 0], sd["c0"][l, 0], "tanh"))
+    layers.append(tw.dense_layer(sd["out.weight"].T, sd["out.bias"], "sigmoid"))
+    return layers
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("output")
+    p.add_argument("checkpoints", nargs="+")
+    p.add_argument("--name", default="tactus-beats")
+    p.add_argument("--license", default="trained on Groove MIDI (CC BY 4.0), POP909 (MIT) renderings and the real train split")
+    args = p.parse_args()
+    networks, notes = [], []
+    for path in args.checkpoints:
+        model, ck = common.load_checkpoint(path)
+        networks.append(network_layers(model))
+        notes.append("%s (epoch %d, valid F %.3f)" % (os.path.basename(os.path.dirname(os.path.abspath(path))) + "/"
+                                                     + os.path.basename(path), ck["epoch"], ck["valid_f"]))
+    meta = {"name": args.name, "source": "training/train.py: " + "; ".join(notes), "license": args.license,
+            "features": "madmom-online-beats", "fps": "100"}
+    data = tw.encode(networks, meta)
+    with open(args.output, "wb") as f:
+        f.write(data)
+    print("wrote %s: %d network(s), %d bytes" % (args.output, len(networks), len(data)), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+#!/usr/bin/env python3
+"""Train Tactus's causal beat network (PyTorch, CPU, reproducible).
+
+    training/.venv/bin/python training/train.py --name run1 [--data training/data] [--units 25 --layers 3]
+
+Inputs are the exact features Tactus computes (`tactus features`, cached as .npy under
+DATA/features/). Training data: the rendered synthetic excerpts of DATA/manifest.tsv (render.py)
+plus the real train split of shared/data/manifest.tsv with augmented copies (speed, gain, noise,
+applied to the audio before the feature stage). Validation: the real valid split, whole files from
+the learned initial state, as Tactus runs them. Targets: 1 at the beat frame, 0.5 at its two
+neighbours; binary cross-entropy, the beat class weighted by --pos-weight (optionally decaying to
+1). Early stopping on the valid F-measure of the whole Tactus pipeline (the model exported and run
+by `tactus track`, reactive mode), or of a simple peak picker (--select peaks); valid loss and
+both F-measures are logged. Writes DATA/runs/NAME/best.pt (the best
+epoch), last.pt and log.jsonl.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+
+THRESHOLDS = (0.2, 0.3, 0.4, 0.5)
+
+
+def log(msg):
+    print(time.strftime("%H:%M:%S ") + msg, file=sys.stderr, flush=True)
+
+
+def build_sets(args, cache):
+    rng = np.random.default_rng(args.seed)
+    train, valid = [], []
+    t0 = time.time()
+    synth = common.synthetic_files(args.data)
+    if args.max_synthetic:
+        synth = synth[: args.max_synthetic]
+    for k, (audio, beats, source, _) in enumerate(synth):
+        b = common.load_beats(beats)
+        x = cache.get(audio)
+        train.append((x, common.targets(b, len(x), args.widen), "synthetic"))
+        for v in range(args.synthetic_speed_variants):
+            speed = float(rng.uniform(0.8, 1.25))
+            x = cache.get(audio, speed=speed)
+            train.append((x, common.targets(b / speed, len(x), args.widen), "synthetic"))
+        if (k + 1) % 50 == 0:
+            log("features: %d/%d synthetic files (%.0f s)" % (k + 1, len(synth), time.time() - t0))
+    for audio, beats, dataset, stem in common.real_files("train"):
+        b = common.load_beats(beats)
+        x = cache.get(audio)
+        train.append((x, common.targets(b, len(x), args.widen), "real"))
+        for v in range(args.real_variants):
+            speed = float(rng.uniform(0.85, 1.2))
+            gain = float(rng.uniform(-24, 0))
+            snr = float(rng.uniform(10, 35)) if rng.random() < 0.3 else None
+            x = cache.get(audio, speed=speed, gain_db=gain, noise_snr=snr, seed=v)
+            train.append((x, common.targets(b / speed, len(x), args.widen), "real"))
+    for audio, beats, dataset, stem in common.real_files("valid"):
+        b = common.load_beats(beats)
+        x = cache.get(audio)
+        valid.append((x, common.targets(b, len(x), args.widen), b, "%s/%s" % (dataset, stem)))
+    log("features ready in %.0f s: %d training sequences (%.1f min), %d valid files (%.1f min)" % (
+        time.time() - t0, len(train), sum(len(t[0]) for t in train) / common.FPS / 60, len(valid),
+        sum(len(v[0]) for v in valid) / common.FPS / 60))
+    return train, valid
+
+
+def make_batch(train, rng, args, p_real):
+    """Random crops of `--frames` frames; a quarter start at frame 0 (from the initial state)."""
+    real = [i for i, t in enumerate(train) if t[2] == "real"]
+    synth = [i for i, t in enumerate(train) if t[2] != "real"]
+    xs, ys, ms = [], [], []
+    for _ in range(args.batch):
+        pool = real if (synth == [] or (real and rng.random() < p_real)) else synth
+        weights = np.array([len(train[i][0]) for i in pool], dtype=float)
+        i = pool[rng.choice(len(pool), p=weights / weights.sum())]
+        x, y, _ = train[i]
+        n = len(x)
+        T = args.frames
+        start = 0 if (n <= T or rng.random() < 0.25) else int(rng.integers(0, n - T))
+        xc, yc = x[start:start + T], y[start:start + T]
+        m = np.ones(len(xc), dtype=np.float32)
+        if len(xc) < T:
+            pad = T - len(xc)
+            xc = np.concatenate([xc, np.zeros((pad, x.shape[1]), np.float32)])
+            yc = np.concatenate([yc, np.zeros(pad, np.float32)])
+            m = np.concatenate([m, np.zeros(pad, np.float32)])
+        xs.append(xc); ys.append(yc); ms.append(m)
+    return np.stack(xs), np.stack(ys), np.stack(ms)
+
+
+def dbn_f(model, tactus, files):
+    """Mean F-measure of the whole Tactus pipeline (this model, forward DBN, reactive mode) on the
+    valid files: the model is exported to a temporary weight file and run by `tactus track`."""
+    import tempfile
+    import evaluate
+    import export
+    import tactus_weights as tw
+    with tempfile.TemporaryDirectory() as tmp:
+        tnn = os.path.join(tmp, "m.tnn")
+        with open(tnn, "wb") as f:
+            f.write(tw.encode([export.network_layers(model)], {"name": "validation", "fps": "100"}))
+        scores = evaluate.evaluate(tactus, tnn, files, "reactive")
+    return float(np.mean(list(scores.values())))
+
+
+def validate(model, valid):
+    import torch
+    import torch.nn.functional as F
+    model.eval()
+    losses, frames = 0.0, 0
+    fs = {t: [] for t in THRESHOLDS}
+    with torch.no_grad():
+        for x, y, beats, _ in valid:
+            logits = model(torch.from_numpy(x)[None])[0]
+            losses += float(F.binary_cross_entropy_with_logits(logits, torch.from_numpy(y), reduction="sum"))
+            frames += len(y)
+            act = torch.sigmoid(logits).numpy()
+            for t in THRESHOLDS:
+                fs[t].append(common.f_measure(common.pick_peaks(act, t), beats))
+    model.train()
+    mean_f = {t: float(np.mean(v)) for t, v in fs.items()}
+    best_t = max(mean_f, key=mean_f.get)
+    return losses / frames, mean_f[best_t], best_t
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--name", default="run")
+    p.add_argument("--data", default=os.path.join(common.HERE, "data"), help="render.py output (default training/data)")
+    p.add_argument("--tactus", help="tactus binary (default: .build-train or .build, release first)")
+    p.add_argument("--units", type=int, default=25)
+    p.add_argument("--layers", type=int, default=3)
+    p.add_argument("--peepholes", action="store_true", help="LSTM with peephole connections (as madmom; slower)")
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--frames", type=int, default=1500, help="crop length in frames (default 1500 = 15 s)")
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--epochs", type=int, default=100)
+    p.add_argument("--steps", type=int, default=0, help="batches per epoch (default: about one pass over the data)")
+    p.add_argument("--patience", type=int, default=10, help="epochs without a better valid F before stopping")
+    p.add_argument("--pos-weight", type=float, default=1.0, help="weight of the beat class in the loss")
+    p.add_argument("--pos-weight-epochs", type=int, default=0,
+                   help="decay the beat weight linearly to 1 over this many epochs (0: constant)")
+    p.add_argument("--select", choices=["dbn", "peaks"], default="dbn",
+                   help="early stopping on the F-measure of tactus (network + DBN, default) or of peak picking")
+    p.add_argument("--widen", type=float, default=0.5, help="target at the beat frame's neighbours")
+    p.add_argument("--p-real", type=float, default=0.3, help="share of batch items from the real train split")
+    p.add_argument("--real-variants", type=int, default=4, help="augmented copies of each real train file")
+    p.add_argument("--synthetic-speed-variants", type=int, default=1)
+    p.add_argument("--max-synthetic", type=int, default=0, help="use only the first N synthetic excerpts")
+    p.add_argument("--max-minutes", type=float, default=0, help="stop after this much wall time")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1)
+    args = p.parse_args()
+
+    import torch
+    import torch.nn.functional as F
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed + 1000)
+    start_time = time.time()
+
+    tactus = common.find_tactus(args.tactus)
+    cache = common.FeatureCache(tactus, os.path.join(args.data, "features"))
+    log("tactus %s, feature stamp %s" % (tactus, cache.stamp))
+    train, valid = build_sets(args, cache)
+    valid_files = common.real_files("valid")
+    total = sum(len(t[0]) for t in train)
+    steps = args.steps or max(1, int(total / (args.batch * args.frames)))
+
+    model = common.build_model(units=args.units, layers=args.layers, peepholes=args.peepholes)
+    allx = np.concatenate([t[0] for t in train])
+    with torch.no_grad():
+        model.mean.copy_(torch.from_numpy(allx.mean(axis=0, dtype=np.float64).astype(np.float32)))
+        model.std.copy_(torch.from_numpy(np.maximum(allx.std(axis=0, dtype=np.float64), 0.05).astype(np.float32)))
+    del allx
+    params = sum(p.numel() for p in model.parameters())
+    pos_weight = torch.tensor(args.pos_weight)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=0.5, patience=4)
+    run_dir = os.path.join(args.data, "runs", args.name)
+    os.makedirs(run_dir, exist_ok=True)
+    logf = open(os.path.join(run_dir, "log.jsonl"), "w")
+    arch = {"units": args.units, "layers": args.layers, "inputs": common.FEATURES, "peepholes": args.peepholes}
+    log("model: %d LSTM layers x %d units + dense, %d parameters; %d steps/epoch of %d x %d frames" % (
+        args.layers, args.units, params, steps, args.batch, args.frames))
+
+    best_f, best_epoch, bad = -1.0, 0, 0
+    for epoch in range(1, args.epochs + 1):
+        t0 = time.time()
+        losses = []
+        if args.pos_weight_epochs > 0:   # linear decay from --pos-weight to 1
+            frac = min((epoch - 1) / args.pos_weight_epochs, 1.0)
+            pos_weight = torch.tensor(args.pos_weight + (1.0 - args.pos_weight) * frac)
+        for _ in range(steps):
+            x, y, m = make_batch(train, rng, args, args.p_real)
+            x, y, m = torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(m)
+            logits = model(x)
+            loss = (F.binary_cross_entropy_with_logits(logits, y, reduction="none", pos_weight=pos_weight) * m).sum() / m.sum()
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            losses.append(loss.item())
+        vloss, pf, vt = validate(model, valid)
+        df = dbn_f(model, tactus, valid_files) if args.select == "dbn" else float("nan")
+        vf = df if args.select == "dbn" else pf
+        sched.step(vf)
+        wall = time.time() - start_time
+        rec = {"epoch": epoch, "train_loss": float(np.mean(losses)), "valid_loss": vloss, "valid_f": vf,
+               "valid_f_peaks": pf, "valid_f_dbn": df, "pos_weight": float(pos_weight), "threshold": vt, "lr": opt.param_groups[0]["lr"], "epoch_s": time.time() - t0, "wall_s": wall}
+        logf.write(json.dumps(rec) + "\n"); logf.flush()
+        improved = vf > best_f
+        log("epoch %3d  train %.4f (pos_weight %.2f)  valid loss %.4f  F peaks %.3f (thr %.1f)  F tactus %.3f  %.0f s/epoch  wall %.0f s%s" % (
+            epoch, rec["train_loss"], float(pos_weight), vloss, pf, vt, df, rec["epoch_s"], wall, "  *" if improved else ""))
+        ck = {"arch": arch, "state": model.state_dict(), "epoch": epoch, "valid_f": vf, "valid_loss": vloss,
+              "threshold": vt, "args": vars(args), "feature_stamp": cache.stamp}
+        torch.save(ck, os.path.join(run_dir, "last.pt"))
+        if improved:
+            best_f, best_epoch, bad = vf, epoch, 0
+            torch.save(ck, os.path.join(run_dir, "best.pt"))
+        else:
+            bad += 1
+        if bad >= args.patience:
+            log("early stop: no better valid F for %d epochs" % args.patience)
+            break
+        if args.max_minutes and wall > args.max_minutes * 60:
+            log("stop: wall-time limit of %.0f min" % args.max_minutes)
+            break
+    log("best: epoch %d, valid F %.3f (%s); %s; total wall %.0f s" % (
+        best_epoch, best_f, "tactus" if args.select == "dbn" else "peak picking", os.path.join(run_dir, "best.pt"), time.time() - start_time))
+
+
+if __name__ == "__main__":
+    main()
