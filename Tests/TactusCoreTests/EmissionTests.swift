@@ -79,8 +79,8 @@ import Testing
     }
 
     /// Activation onsets on steady input (noise, a tone: the input's flux stays near its mean, as
-    /// when a network oscillates) do not open the gate; one sharp change of the input within the
-    /// novelty hold lets them; the first second is warm-up, not an onset.
+    /// when a network oscillates) do not open the gate; two sharp changes of the input within the
+    /// novelty hold let them; the first second is warm-up, not an onset.
     @Test func gateWantsTheInputItselfToChange() {
         let gate = SignalGate(config: EmissionConfig(), frameRate: 100)
         let loud = [Float](repeating: 0.1, count: 441)
@@ -90,6 +90,8 @@ import Testing
         #expect(gate.novelty < 2.5)
         _ = feed(0.01, flux: 20)  // a drum hit: 20 against a mean near 5.5
         #expect(gate.novelty >= 2.5)
+        for _ in 0..<30 { #expect(!feed(0.01, flux: 5), "one sharp change may be chance") }
+        _ = feed(0.01, flux: 20)  // a second hit within 8 s
         var opened = false
         for i in 0..<100 { opened = feed(i % 20 == 0 ? 0.5 : 0.01, flux: 5) || opened }
         #expect(opened)
@@ -110,5 +112,22 @@ import Testing
         let found = try beats(example.samples)
         #expect(BeatEvaluation.fMeasure(detections: found.map(\.beatTime), annotations: example.beats) > 0.95)
         #expect(found.filter(\.predicted).count > 40)
+    }
+
+    /// Repaired input (a broken source) shuts the gate for the hold, even on music.
+    @Test func repairedInputShutsTheGate() throws {
+        let example = ExampleSignal(tempo: 120, duration: 12)
+        var samples = example.samples
+        samples[6 * 44_100] = .nan
+        let pipeline = try BeatPipeline(config: TactusConfig(), model: nil)
+        var closedAfter: [Double] = [], beats: [Double] = []
+        samples.withUnsafeBufferPointer { pipeline.process($0) { r in
+            if !r.gateOpen && r.time > 6 { closedAfter.append(r.time) }
+            if let e = r.event { beats.append(e.emissionTime) }
+        } }
+        #expect(closedAfter.first.map { $0 < 6.05 } == true, "closed at the broken sample")
+        #expect(closedAfter.last.map { $0 > 7.9 && $0 < 8.2 } == true, "for the 2 s hold: \(closedAfter.last ?? -1)")
+        #expect(!beats.contains { $0 > 6.05 && $0 < 8 })
+        #expect(beats.contains { $0 > 8.5 }, "beats again after the hold")
     }
 }

@@ -170,7 +170,7 @@ public enum ParameterTable {
         double("emission.gate_activation", "", 0...1,
                "network activation a gate onset must reach (0 = no activation gate)", \.emission.gateActivation),
         double("emission.gate_contrast", "ratio", 0...100,
-               "the gate wants the input's spectral flux to reach this multiple of its 1 s mean within 8 s (0 = off)",
+               "the gate wants the input's spectral flux to rise to this multiple of its 1 s mean twice within 8 s (0 = off)",
                \.emission.gateContrast),
         double("emission.gate_hold", "s", 0.1...30, "how long an activation peak keeps the gate open",
                \.emission.gateHold),

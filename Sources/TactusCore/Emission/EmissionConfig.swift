@@ -24,8 +24,8 @@ public struct EmissionConfig: Sendable, Equatable {
     /// from the train split with madmom's networks: 0.08 × 3 costs 0.6 F against no gate, while
     /// −40 dBFS pink noise (peaks up to 0.15, crossing 0.08 14 times a minute) gives no beats.
     public var gateActivation: Double = 0.08
-    /// The gate also closes unless, within `gateHold`, the input's spectral flux reached this
-    /// multiple of its 1 s running mean at least once (0 = off). Steady noise and steady tones
+    /// The gate also closes unless, within 8 s, the input's spectral flux rose to this multiple
+    /// of its 1 s running mean at least twice (0 = off). Steady noise and steady tones
     /// stay near their mean (full-scale white noise < 2×), music has sharp onsets; a network can
     /// oscillate on steady input, the input's flux does not.
     public var gateContrast: Double = 2.5

@@ -29,7 +29,14 @@ public final class SignalGate {
     /// all 44 annotated files (8 s: −1.0 F with the networks, −0.6 with the onset fallback,
     /// against no novelty condition; 4 s: −1.3 / −0.6).
     static let noveltyHoldSeconds = 8.0
-    private var noveltyFrames = 0  // frames since novelty last reached gateContrast
+    /// Frames since the last and the one-before-last rising crossing of `gateContrast` by the
+    /// novelty: two within the hold are wanted (one can be chance in loud noise).
+    private var noveltyFrames = 0
+    private var previousNoveltyFrames = 0
+    private var wasNovel = false
+    /// Frames the gate stays shut because the input was repaired (NaN, Inf, beyond ±64): a
+    /// broken source is not trusted until it has been clean for `gateHold`.
+    private var distrustFrames = 0
     /// Running means below this (flux units: summed positive log-magnitude differences) count as
     /// this, so that near-constant input has no novelty.
     static let fluxFloor: Double = 0.5
@@ -45,6 +52,7 @@ public final class SignalGate {
         noveltyHold = Int((Self.noveltyHoldSeconds * frameRate).rounded())
         warmUpFrames = Int(frameRate.rounded())
         noveltyFrames = Int.max / 2
+        previousNoveltyFrames = Int.max / 2
     }
 
     deinit { crossings.deallocate() }
@@ -60,7 +68,13 @@ public final class SignalGate {
         novelty = 0
         fluxMean = 0
         noveltyFrames = Int.max / 2
+        previousNoveltyFrames = Int.max / 2
+        wasNovel = false
+        distrustFrames = 0
     }
+
+    /// The newest hop held repaired samples: keep the gate shut for `gateHold`.
+    public func distrustInput() { distrustFrames = holdFrames }
 
     /// `hop`: the newest `hop` samples; `flux`: the frame's spectral flux (sum of the positive
     /// log-spectral differences); returns whether the gate is open for this frame.
@@ -72,7 +86,14 @@ public final class SignalGate {
         // The running mean needs a second to settle: the start of a stream is no onset.
         novelty = frame < warmUpFrames ? 0 : f / max(fluxMean, Self.fluxFloor)
         fluxMean += (frame < warmUpFrames ? 1 / Double(frame + 1) : fluxAlpha) * (f - fluxMean)
-        noveltyFrames = novelty >= config.gateContrast ? 0 : noveltyFrames + 1
+        let isNovel = novelty >= config.gateContrast
+        if isNovel && !wasNovel {
+            previousNoveltyFrames = noveltyFrames
+            noveltyFrames = 0
+        }
+        wasNovel = isNovel
+        noveltyFrames += 1
+        previousNoveltyFrames += 1
         let isAbove = activation.isFinite && Double(activation) >= config.gateActivation
         if isAbove && !above {
             crossings[crossingIndex] = frame
@@ -89,9 +110,10 @@ public final class SignalGate {
         }
         // A threshold of 0 asks nothing of the activation.
         // ... and the input itself must have changed sharply at least once within the hold.
-        let novel = config.gateContrast <= 0 || noveltyFrames < noveltyHold
+        let novel = config.gateContrast <= 0 || previousNoveltyFrames < noveltyHold
         let active = (config.gateActivation <= 0 || recentOnsets) && novel
-        isOpen = framesSinceLoud < holdFrames && active
+        if distrustFrames > 0 { distrustFrames -= 1 }
+        isOpen = framesSinceLoud < holdFrames && active && distrustFrames == 0
         return isOpen
     }
 }

@@ -65,7 +65,11 @@ public final class BeatPipeline {
         return t
     }
 
+    /// The framer's repaired-sample count at the last frame (a change: this frame held some).
+    private var repairedSeen = 0
+
     public func reset() {
+        repairedSeen = 0
         framer.reset(); features.reset(); activation.reset(); tracker.reset(); gate.reset(); emitter.reset()
     }
 
@@ -77,6 +81,10 @@ public final class BeatPipeline {
             features.process(frame)
             let a = activation.process(UnsafePointer(features.values.baseAddress!))
             let newest = UnsafeBufferPointer(rebasing: frame[(frame.count - hop)...])
+            if framer.repairedSamples != repairedSeen {
+                repairedSeen = framer.repairedSamples
+                gate.distrustInput()
+            }
             let open = gate.update(hop: newest, activation: a, flux: features.flux) || !predictive
             let step = tracker.process(activation: a, informative: open)
             let time = Double(index * hop) / rate
