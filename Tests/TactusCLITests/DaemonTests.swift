@@ -84,10 +84,7 @@ import Testing
     @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/alsa/alsa.conf"), "libasound's configuration is missing"))
     func alsaCapturePathGivesFileModesBeats() throws {
         try writeRawInput()
-        let asoundrc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/tools/alsa-test.asoundrc")
-        try #require(FileManager.default.fileExists(atPath: asoundrc.path), "../shared/tools/alsa-test.asoundrc not found")
-        try FileManager.default.copyItem(at: asoundrc, to: dir.appendingPathComponent(".asoundrc"))
+        try #require(try TestWorkspace.installTestAsoundrc(in: dir), "../shared/tools/alsa-test.asoundrc not found")
         // The file PCM does not pace: the whole file arrives at once, so the ring must hold it.
         let r = try run(["--set", "capture.device=fromfile", "--set", "capture.ring_seconds=20", "--duration", "3"],
                         environment: ["HOME": dir.path], directory: dir)
@@ -216,11 +213,9 @@ import Testing
 @Suite(.enabled(if: OSCReceiver.python != nil, "python-osc not found: tools/test.sh installs it (TACTUS_TEST_PYTHON)"))
 struct DaemonOSCTests {
     @Test func beatsArriveOverOSC() throws {
-        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tactus-osc-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let wav = dir.appendingPathComponent("in.wav").path
-        try AudioFileWriter.writeWAV(ExampleSignal(tempo: 120, duration: 8).samples, sampleRate: 44_100, to: wav)
+        let workspace = try TestWorkspace("osc", duration: 8)
+        defer { workspace.remove() }
+        let (dir, wav) = (workspace.dir, workspace.wav)
         let receiver = try OSCReceiver.start(dir: dir)
         let p = Process()
         p.executableURL = TrackCommandTests.binary

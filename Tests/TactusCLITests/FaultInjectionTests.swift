@@ -13,10 +13,7 @@ extension DaemonTests {
     @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/alsa/alsa.conf"), "libasound's configuration is missing"))
     func captureFaultsAreSurvivedAndReported() throws {
         try writeRawInput()
-        let asoundrc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/tools/alsa-test.asoundrc")
-        try #require(FileManager.default.fileExists(atPath: asoundrc.path), "../shared/tools/alsa-test.asoundrc not found")
-        try FileManager.default.copyItem(at: asoundrc, to: dir.appendingPathComponent(".asoundrc"))
+        try #require(try TestWorkspace.installTestAsoundrc(in: dir), "../shared/tools/alsa-test.asoundrc not found")
         let r = try run(["--set", "capture.device=fromfile", "--set", "capture.ring_seconds=30", "--set", "capture.retry_max=0.25"],
                         environment: ["HOME": dir.path, "TACTUS_FAULTS_CAPTURE": "short@50-52,EPIPE@150,ESTRPIPE@250,EIO@400,ENODEV@700"],
                         signalAfter: (4, SIGTERM), directory: dir)
@@ -111,11 +108,9 @@ extension DaemonTests {
 @Suite(.enabled(if: UnshareSupport.works, "needs `unshare -n` (root, util-linux)"))
 struct NoNetworkAtStartTests {
     @Test func oscTargetsWithoutARouteDoNotStopTheDaemon() throws {
-        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tactus-nonet-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let wav = dir.appendingPathComponent("in.wav").path
-        try AudioFileWriter.writeWAV(ExampleSignal(tempo: 120, duration: 6).samples, sampleRate: 44_100, to: wav)
+        let workspace = try TestWorkspace("nonet", duration: 6)
+        defer { workspace.remove() }
+        let wav = workspace.wav
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
         p.arguments = ["-n", TrackCommandTests.binary.path, "run", "--set", "capture.source=file", "--set", "capture.file=\(wav)",

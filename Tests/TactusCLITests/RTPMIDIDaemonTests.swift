@@ -10,11 +10,9 @@ import Testing
 @Suite(.enabled(if: RTPMIDIPeer.available, "pymidi not found: tools/test.sh installs it in .venv-test (TACTUS_TEST_PYTHON)"))
 struct RTPMIDIDaemonTests {
     @Test func clockReachesAnRTPMIDIPeer() throws {
-        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tactus-rtpmidi-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let wav = dir.appendingPathComponent("in.wav").path
-        try AudioFileWriter.writeWAV(ExampleSignal(tempo: 120, duration: 12).samples, sampleRate: 44_100, to: wav)
+        let workspace = try TestWorkspace("rtpmidi", duration: 12)
+        defer { workspace.remove() }
+        let (dir, wav) = (workspace.dir, workspace.wav)
         let peer = try RTPMIDIPeer.start(dir: dir)
         let stats = dir.appendingPathComponent("stats.json").path
         let p = Process()

@@ -6,8 +6,7 @@ import Glibc
 public final class UDPSender: @unchecked Sendable {
     public let target: String
     private let fd: Int32
-    private var address = sockaddr_storage()
-    private let addressLength: socklen_t
+    private let address: SocketAddress
     public private(set) var sent = 0
     public private(set) var errors = 0
     /// errno of the last failed send (0 once a send succeeds again): state changes are logged.
@@ -20,27 +19,10 @@ public final class UDPSender: @unchecked Sendable {
     /// (an interface name, empty for the default).
     public init(target: String, ttl: Int = 1, interface: String = "") throws(OutputError) {
         self.target = target
-        guard let colon = target.lastIndex(of: ":"), let port = UInt16(target[target.index(after: colon)...]) else {
-            throw OutputError("\(target): expected host:port")
-        }
-        var host = String(target[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
-        hints.ai_flags = AI_NUMERICSERV
-        var result: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, String(port), &hints, &result)
-        guard rc == 0, let info = result else {
-            throw OutputError("\(target): cannot resolve \(host): \(String(cString: gai_strerror(rc)))")
-        }
-        defer { freeaddrinfo(result) }
-        let family = info.pointee.ai_family
+        address = try SocketAddress(target)
+        let family = address.family
         fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw OutputError("\(target): socket: \(String(cString: strerror(errno)))") }
-        addressLength = info.pointee.ai_addrlen
-        withUnsafeMutableBytes(of: &address) { raw in
-            raw.copyMemory(from: UnsafeRawBufferPointer(start: info.pointee.ai_addr, count: Int(info.pointee.ai_addrlen)))
-        }
         // Connected, so that the kernel reports a refusing target (ICMP port unreachable) as
         // ECONNREFUSED on later sends instead of dropping it silently. A target without a route
         // yet (the network comes up after the daemon at boot, a blackhole or unreachable route)
@@ -77,10 +59,7 @@ public final class UDPSender: @unchecked Sendable {
 
     private func connectNow() -> Bool {
         lastConnectAttempt = MonotonicClock.nanos()
-        let rc = withUnsafePointer(to: &address) { a in
-            a.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, addressLength) }
-        }
-        connected = rc == 0
+        connected = address.connect(fd) == 0
         if !connected { lastError = errno }
         return connected
     }

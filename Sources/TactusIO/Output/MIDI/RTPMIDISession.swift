@@ -38,45 +38,17 @@ public final class RTPMIDISession: @unchecked Sendable {
         token = UInt32(truncatingIfNeeded: seed)
         sequence = UInt16(truncatingIfNeeded: seed >> 16)
         startNanos = MonotonicClock.nanos()
-        guard let colon = peer.lastIndex(of: ":"), let port = UInt16(peer[peer.index(after: colon)...]), port < 65535 else {
-            throw OutputError("\(peer): expected host:port (the peer's RTP-MIDI control port)")
-        }
-        var host = String(peer[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        let controlAddress = try Self.resolve(host, port, peer)
-        let dataAddress = try Self.resolve(host, port + 1, peer)
-        let family = Int32(controlAddress.ss_family)
-        (control, data) = try Self.bindPair(family: family, localPort: localPort, peer: peer)
-        for (fd, address) in [(control, controlAddress), (data, dataAddress)] {
-            var a = address
-            let length = socklen_t(family == AF_INET6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
-            let rc = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) } }
-            if rc != 0 {
-                let why = String(cString: strerror(errno))
-                Glibc.close(control); Glibc.close(data)
-                throw OutputError("\(peer): connect: \(why)")
-            }
+        let controlAddress = try SocketAddress(peer)
+        let dataAddress = try SocketAddress(peer, portOffset: 1)
+        (control, data) = try Self.bindPair(family: controlAddress.family, localPort: localPort, peer: peer)
+        for (fd, address) in [(control, controlAddress), (data, dataAddress)] where address.connect(fd) != 0 {
+            let why = String(cString: strerror(errno))
+            Glibc.close(control); Glibc.close(data)
+            throw OutputError("\(peer): connect: \(why)")
         }
     }
 
     deinit { Glibc.close(control); Glibc.close(data) }
-
-    private static func resolve(_ host: String, _ port: UInt16, _ peer: String) throws(OutputError) -> sockaddr_storage {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
-        hints.ai_flags = AI_NUMERICSERV
-        var result: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, String(port), &hints, &result)
-        guard rc == 0, let info = result else {
-            throw OutputError("\(peer): cannot resolve \(host): \(String(cString: gai_strerror(rc)))")
-        }
-        defer { freeaddrinfo(result) }
-        var storage = sockaddr_storage()
-        withUnsafeMutableBytes(of: &storage) { raw in
-            raw.copyMemory(from: UnsafeRawBufferPointer(start: info.pointee.ai_addr, count: Int(info.pointee.ai_addrlen)))
-        }
-        return storage
-    }
 
     /// Two sockets on consecutive local ports (a few attempts with ephemeral ports).
     private static func bindPair(family: Int32, localPort: UInt16, peer: String) throws(OutputError) -> (Int32, Int32) {
