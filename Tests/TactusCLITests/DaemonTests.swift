@@ -79,6 +79,7 @@ import Testing
         #expect(r.stderr.contains("input ended"))
         expectSameBeats(r.beats, try fileModeBeats())
         #expect(r.stats.contains("\"dropped_periods\":0"))
+        #expect(r.notices("tempo").first?["tempo"] as? Double != nil, "the first beat's tempo as a notice")
     }
 
     @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/alsa/alsa.conf"), "libasound's configuration is missing"))
@@ -239,6 +240,27 @@ struct DaemonOSCTests {
         let leads = beats.filter { $0[1] == "True" }.compactMap { Double($0[2]) }
         #expect(leads.count > 8)
         #expect(leads.allSatisfy { $0 > 35 && $0 < 75 }, "leads (ms): \(leads)")
+    }
+}
+
+extension DaemonOSCTests {
+    /// A target with its own lead (`+lead=0.02`): its bundles are held until 20 ms before the beat.
+    @Test func aTargetWithItsOwnLeadGetsBeatsLater() throws {
+        let workspace = try TestWorkspace("osclead", duration: 8)
+        defer { workspace.remove() }
+        let receiver = try OSCReceiver.start(dir: workspace.dir)
+        let p = Process()
+        p.executableURL = TrackCommandTests.binary
+        p.arguments = ["run", "--set", "capture.source=file", "--set", "capture.file=\(workspace.wav)",
+                       "--set", "capture.realtime_priority=0", "--set", "output.osc_targets=127.0.0.1:\(receiver.port)+lead=0.02",
+                       "--set", "output.stdout=false", "--duration", "10"]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        let leads = receiver.finish().map { $0.split(separator: " ") }.filter { $0[1] == "True" }.compactMap { Double($0[2]) }
+        #expect(leads.count > 8)
+        let sorted = leads.sorted()
+        #expect(sorted[sorted.count / 2] > 12 && sorted[sorted.count / 2] < 28, "median lead \(sorted[sorted.count / 2]) ms")
     }
 }
 

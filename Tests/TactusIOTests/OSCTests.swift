@@ -217,6 +217,17 @@ enum PythonOSC {
         #expect(OSCSchema(preset: .qlcplus).phasePacket(unixTime: 1, lastBeatUnixTime: 0, tempo: 120) == nil)
     }
 
+    @Test func targetEntriesParseWithPresetAndOptions() throws {
+        let plain = try OSCTargetSpec("192.168.1.20:7700/qlcplus+plain+lead=0.015")
+        #expect(plain.address == "192.168.1.20:7700" && plain.preset == .qlcplus && plain.timetags == false && plain.lead == 0.015)
+        let v6 = try OSCTargetSpec("[::1]:9000")
+        #expect(v6.address == "[::1]:9000" && v6.preset == .generic && v6.timetags == nil && v6.lead == nil)
+        #expect(try OSCTargetSpec("239.0.0.1:9000/resolume+bundles").timetags == true)
+        #expect { try OSCTargetSpec("h:1/dmx") } throws: { "\($0)".contains("unknown preset 'dmx'") }
+        #expect { try OSCTargetSpec("h:1+fast") } throws: { "\($0)".contains("unknown option '+fast'") }
+        #expect { try OSCTargetSpec("h:1+lead=0.5") } throws: { "\($0)".contains("+lead=SECONDS") }
+    }
+
     @Test func qlcPlusPressesThenReleases() {
         var s = OSCSchema(preset: .qlcplus, qlcPath: "/beat/button")
         let (now, later) = s.packets(for: beat(1), beatUnixTime: 0)

@@ -25,9 +25,13 @@ public struct OSCSchema: Sendable {
     private var lastTempoSent = 0.0
     private var wasPredicting = false
 
+    /// Send this target's beat packets this long before the beat (s); nil: at once.
+    public let lead: Double?
+
     public init(preset: OSCPreset, timetags: Bool = true, qlcPath: String = "/tactus/beat",
-                ma3Command: String = "Master 3.1 At BPM %bpm") {
+                ma3Command: String = "Master 3.1 At BPM %bpm", lead: Double? = nil) {
         self.preset = preset
+        self.lead = lead
         self.timetags = timetags
         self.qlcPath = qlcPath
         self.ma3Command = ma3Command

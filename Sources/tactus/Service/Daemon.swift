@@ -36,19 +36,14 @@ final class Daemon {
         var targets: [(UDPSender, OSCSchema)] = []
         for entry in config.output.oscTargets.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) })
         where !entry.isEmpty {
-            var address = entry, preset = OSCPreset.generic
-            if let slash = entry.lastIndex(of: "/") {
-                guard let p = OSCPreset(rawValue: String(entry[entry.index(after: slash)...])) else {
-                    log.error("output.osc_targets: '\(entry)': unknown preset (generic, qlcplus, resolume, grandma3)")
-                    throw ExitCodeError.config
-                }
-                address = String(entry[..<slash])
-                preset = p
-            }
             do {
-                targets.append((try UDPSender(target: address, ttl: config.output.oscTTL, interface: config.output.oscInterface),
-                                OSCSchema(preset: preset, timetags: config.output.oscTimetags,
-                                          qlcPath: config.output.qlcPath, ma3Command: config.output.ma3Command)))
+                let spec = try OSCTargetSpec(entry)
+                if let lead = spec.lead, lead > config.emission.lead {
+                    throw OutputError("'\(entry)': +lead=\(lead) is more than emission.lead (\(config.emission.lead) s): beats are known only that early")
+                }
+                targets.append((try UDPSender(target: spec.address, ttl: config.output.oscTTL, interface: config.output.oscInterface),
+                                OSCSchema(preset: spec.preset, timetags: spec.timetags ?? config.output.oscTimetags,
+                                          qlcPath: config.output.qlcPath, ma3Command: config.output.ma3Command, lead: spec.lead)))
             } catch {
                 log.error("output.osc_targets: \(error)")
                 throw ExitCodeError.config

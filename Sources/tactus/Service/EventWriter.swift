@@ -10,7 +10,8 @@ final class EventWriter: @unchecked Sendable {
     let wait: (Double) -> Void
     let osc: [UDPSender]
     private var schemas: [OSCSchema]
-    /// QLC+ releases waiting for their time: (CLOCK_MONOTONIC ns, target, datagram).
+    /// Datagrams waiting for their time (QLC+ releases, targets with their own lead):
+    /// (CLOCK_MONOTONIC ns, target, datagram).
     private var releases: [(due: Int64, target: Int, bytes: [UInt8])] = []
     /// Called (on this thread) when a target starts or stops failing: logged once per change.
     let report: (String) -> Void
@@ -100,6 +101,17 @@ final class EventWriter: @unchecked Sendable {
         }
     }
 
+    private var reportedTempo = 0.0
+
+    /// A `tempo` notice when the beats' tempo moved by 1 BPM or more since the last one.
+    private func reportTempoChange(_ tempo: Double) {
+        guard abs(tempo - reportedTempo) >= 1 else { return }
+        let previous = reportedTempo
+        reportedTempo = tempo
+        post(DaemonNotice(kind: "tempo", message: String(format: "tempo %.1f BPM", tempo),
+                          fields: [("tempo", String(format: "%.2f", tempo)), ("previous", String(format: "%.2f", previous))]))
+    }
+
     /// Writes a block of JSON lines to every line output.
     private func writeLines(_ text: String) {
         guard !text.isEmpty else { return }
@@ -179,6 +191,7 @@ final class EventWriter: @unchecked Sendable {
                 midi?.offer(d)
                 // Phase messages extrapolate from beats that have sounded or are about to.
                 lastBeat = (d.beatHostNanos, d.event.tempo)
+                reportTempoChange(d.event.tempo)
                 let e = d.event
                 text += String(format: "{\"v\":1,\"event\":\"beat\",\"time\":%.4f,\"emitted\":%.4f,\"tempo\":%.2f,\"confidence\":%.3f,\"count\":%d,\"predicted\":%@,\"host_time\":%.6f,\"seq\":%d}\n",
                                e.beatTime, e.emissionTime, e.tempo, e.confidence, e.count, e.predicted ? "true" : "false",
@@ -191,7 +204,13 @@ final class EventWriter: @unchecked Sendable {
                 for d in batch[0..<n] {
                     for i in osc.indices {
                         let (now, later) = schemas[i].packets(for: d.event, beatUnixTime: Double(d.beatHostNanos) / 1e9 + toUnix)
-                        for p in now { send(p.encoded(), to: i) }
+                        if let lead = schemas[i].lead, d.beatHostNanos - Int64(lead * 1e9) > MonotonicClock.nanos() {
+                            // This target wants the beat `lead` before it: held until then.
+                            let at = d.beatHostNanos - Int64(lead * 1e9)
+                            for p in now { releases.append((at, i, p.encoded())) }
+                        } else {
+                            for p in now { send(p.encoded(), to: i) }
+                        }
                         // Released `qlcRelease` after the beat itself (the button went down `lead` early).
                         let due = d.beatHostNanos + Int64(OSCSchema.qlcRelease * 1e9)
                         for p in later { releases.append((due, i, p.encoded())) }
