@@ -26,3 +26,27 @@ struct TestWorkspace {
         return true
     }
 }
+
+/// Live beats against file mode's when the live stream started earlier than the music (a device
+/// that appeared late, a player started after the capture).
+enum BeatAlignment {
+    /// The shift in `range` that puts the most live beats within 15 ms of file beats.
+    static func offset(live: [Double], file: [Double], range: ClosedRange<Double>) -> Double {
+        var best = (matches: -1, offset: 0.0)
+        for l in live {
+            for f in file where range.contains(l - f) {
+                let d = l - f
+                let matches = live.filter { x in file.contains { abs(x - d - $0) <= 0.015 } }.count
+                if matches > best.matches { best = (matches, d) }
+            }
+        }
+        return best.offset
+    }
+
+    /// Beats of the music after its first seconds: the start differs by design (file mode's
+    /// signal gate is in its one-second warm-up when the music starts; a live stream has been
+    /// running on silence, so there the music's start is an onset like any other).
+    static func settled(_ beats: [Double], from start: Double = 3, to end: Double) -> [Double] {
+        beats.filter { $0 >= start && $0 <= end }
+    }
+}
