@@ -7,7 +7,7 @@ import Testing
 /// RTP-MIDI packets byte for byte (AppleMIDI session protocol, RFC 6295 data packets), and the
 /// ALSA sequencer sink where the sequencer exists.
 @Suite struct MIDIOutputTests {
-    @Test func sessionPacketsMatchTheProtocolLayout() {
+    @Test func sessionPacketsMatchTheProtocolLayout() throws {
         // IN: FFFF 'I''N', version 2, token, SSRC, name NUL-terminated.
         let invitation = AppleMIDIPacket.invitation(token: 0x0102_0304, ssrc: 0xA1B2_C3D4, name: "Tactus")
         #expect(invitation.encoded == [0xFF, 0xFF, 0x49, 0x4E, 0, 0, 0, 2, 1, 2, 3, 4, 0xA1, 0xB2, 0xC3, 0xD4]
@@ -22,6 +22,14 @@ import Testing
             #expect(AppleMIDIPacket.decode(packet.encoded) == packet)
         }
         #expect(AppleMIDIPacket.decode([0xFF, 0xFF, 0x49, 0x4E, 0, 0, 0, 2]) == nil, "truncated")
+        // Found by the fuzzer: a name of invalid UTF-8, longer than 63 bytes. Decoding replaces
+        // the bad bytes; encoding cuts at a character boundary; from then on it is stable.
+        let hostile: [UInt8] = [0xFF, 0xFF, 0x49, 0x4E, 0, 0, 0, 2, 1] + [UInt8](repeating: 0xFF, count: 26)
+            + [0x01, 0xAC, 0x04] + Array("pymidi".utf8) + [0]
+        let decoded = try #require(AppleMIDIPacket.decode(hostile))
+        let again = try #require(AppleMIDIPacket.decode(decoded.encoded))
+        #expect(again.encoded == decoded.encoded && again.encoded.count <= 16 + 63 + 1)
+        #expect(String(decoding: AppleMIDIPacket.nameBytes(String(repeating: "é", count: 40)), as: UTF8.self) == String(repeating: "é", count: 31))
         #expect(AppleMIDIPacket.decode([0x80, 0xE1, 0, 1]) == nil, "an RTP packet is not a session packet")
         #expect(AppleMIDIPacket.decode(Array(repeating: 0xFF, count: 3)) == nil)
     }

@@ -22,7 +22,7 @@ public enum AppleMIDIPacket: Equatable, Sendable {
         func exchange(_ command: String, _ token: UInt32, _ ssrc: UInt32, _ name: String?) {
             out += Array(command.utf8)
             u32(Self.protocolVersion); u32(token); u32(ssrc)
-            if let name { out += Array(name.utf8.prefix(63)) + [0] }
+            if let name { out += Self.nameBytes(name) + [0] }
         }
         switch self {
         case .invitation(let t, let s, let n): exchange("IN", t, s, n)
@@ -38,6 +38,17 @@ public enum AppleMIDIPacket: Equatable, Sendable {
             out += Array("RS".utf8)
             u32(s)
             out += [UInt8(seq >> 8), UInt8(seq & 0xFF), 0, 0]
+        }
+        return out
+    }
+
+    /// A session name on the wire: UTF-8, cut at a character boundary to at most 63 bytes.
+    static func nameBytes(_ name: String) -> [UInt8] {
+        var out: [UInt8] = []
+        for scalar in name.unicodeScalars {
+            let bytes = Array(String(scalar).utf8)
+            if out.count + bytes.count > 63 { break }
+            out += bytes
         }
         return out
     }
