@@ -139,6 +139,9 @@ def main():
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--frames", type=int, default=1500, help="crop length in frames (default 1500 = 15 s)")
     p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--schedule", choices=["plateau", "cosine"], default="plateau",
+                   help="learning rate: halved when the valid F stalls, or cosine over --epochs")
+    p.add_argument("--lr-patience", type=int, default=4, help="plateau epochs before halving the learning rate")
     p.add_argument("--epochs", type=int, default=100)
     p.add_argument("--steps", type=int, default=0, help="batches per epoch (default: about one pass over the data)")
     p.add_argument("--patience", type=int, default=10, help="epochs without a better valid F before stopping")
@@ -181,7 +184,10 @@ def main():
     params = sum(p.numel() for p in model.parameters())
     pos_weight = torch.tensor(args.pos_weight)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=0.5, patience=4)
+    if args.schedule == "cosine":
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs, eta_min=args.lr / 50)
+    else:
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=0.5, patience=args.lr_patience)
     run_dir = os.path.join(args.data, "runs", args.name)
     os.makedirs(run_dir, exist_ok=True)
     logf = open(os.path.join(run_dir, "log.jsonl"), "w")
@@ -209,7 +215,7 @@ def main():
         vloss, pf, vt = validate(model, valid)
         df = dbn_f(model, tactus, valid_files) if args.select == "dbn" else float("nan")
         vf = df if args.select == "dbn" else pf
-        sched.step(vf)
+        sched.step() if args.schedule == "cosine" else sched.step(vf)
         wall = time.time() - start_time
         rec = {"epoch": epoch, "train_loss": float(np.mean(losses)), "valid_loss": vloss, "valid_f": vf,
                "valid_f_peaks": pf, "valid_f_dbn": df, "pos_weight": float(pos_weight), "threshold": vt, "lr": opt.param_groups[0]["lr"], "epoch_s": time.time() - t0, "wall_s": wall}
