@@ -1,19 +1,18 @@
 import Foundation
 
 /// Decides whether the input carries music worth tracking: within the last `gateHold` seconds the
-/// level of some hop must have reached its threshold, and the activation must have risen above
-/// its threshold at least `gateOnsets` times. Closed in silence and in steady
-/// noise, where the tracker is told the frame carries no evidence and no beat leaves.
+/// level of some hop must have reached its threshold and the activation must have risen above
+/// its threshold at least `gateOnsets` times, and within 8 s the input's own spectral flux must
+/// have jumped twice (`gateContrast`); repaired input shuts it for `gateHold`. Closed in silence,
+/// steady noise and steady tones, where the tracker is told the frame carries no evidence and no
+/// beat leaves.
 public final class SignalGate {
     public let config: EmissionConfig
     private let holdFrames: Int
-    /// Frames of the last `gateOnsets` rising crossings of the activation threshold (a ring): a
-    /// stray spike in noise must not open the gate, music has onsets again and again.
-    private let crossings: UnsafeMutablePointer<Int>
-    private let onsets: Int
-    private var crossingIndex = 0
+    /// The last `gateOnsets` rising crossings of the activation threshold: a stray spike in noise
+    /// must not open the gate, music has onsets again and again.
+    private var onsets: RisingEdges
     private var frame = 0
-    private var above = false
     private var framesSinceLoud: Int
     public private(set) var isOpen = false
     /// Level of the newest hop (dBFS).
@@ -25,15 +24,13 @@ public final class SignalGate {
     private let fluxAlpha: Double
     private let noveltyHold: Int
     private let warmUpFrames: Int
-    /// How long one sharp change of the input keeps the novelty condition met (s): chosen on
-    /// all 44 annotated files (8 s: −1.0 F with the networks, −0.6 with the onset fallback,
-    /// against no novelty condition; 4 s: −1.3 / −0.6).
+    /// Within how long the input must have changed sharply twice (s). The novelty condition as a
+    /// whole costs F on the 44 annotated files: 0.780 → 0.768 with madmom's networks, 0.729 →
+    /// 0.712 with the onset fallback (bench/RESULTS.md, issue 3).
     static let noveltyHoldSeconds = 8.0
-    /// Frames since the last and the one-before-last rising crossing of `gateContrast` by the
-    /// novelty: two within the hold are wanted (one can be chance in loud noise).
-    private var noveltyFrames = 0
-    private var previousNoveltyFrames = 0
-    private var wasNovel = false
+    /// The last two rising crossings of `gateContrast` by the novelty (one can be chance in loud
+    /// noise).
+    private var novelEdges = RisingEdges(count: 2)
     /// Frames the gate stays shut because the input was repaired (NaN, Inf, beyond ±64): a
     /// broken source is not trusted until it has been clean for `gateHold`.
     private var distrustFrames = 0
@@ -44,32 +41,23 @@ public final class SignalGate {
     public init(config: EmissionConfig, frameRate: Double) {
         self.config = config
         holdFrames = max(1, Int((config.gateHold * frameRate).rounded()))
-        onsets = max(1, config.gateOnsets)
-        crossings = .allocate(capacity: onsets)
-        crossings.initialize(repeating: Int.min / 2, count: onsets)
+        onsets = RisingEdges(count: config.gateOnsets)
         framesSinceLoud = holdFrames
         fluxAlpha = 1 / frameRate
-        noveltyHold = Int((Self.noveltyHoldSeconds * frameRate).rounded())
+        // Less one frame: a crossing counts from its own frame on.
+        noveltyHold = Int((Self.noveltyHoldSeconds * frameRate).rounded()) - 1
         warmUpFrames = Int(frameRate.rounded())
-        noveltyFrames = Int.max / 2
-        previousNoveltyFrames = Int.max / 2
     }
 
-    deinit { crossings.deallocate() }
-
     public func reset() {
-        crossings.update(repeating: Int.min / 2, count: onsets)
-        crossingIndex = 0
+        onsets.reset()
         frame = 0
-        above = false
         framesSinceLoud = holdFrames
         isOpen = false
         level = -.infinity
         novelty = 0
         fluxMean = 0
-        noveltyFrames = Int.max / 2
-        previousNoveltyFrames = Int.max / 2
-        wasNovel = false
+        novelEdges.reset()
         distrustFrames = 0
     }
 
@@ -86,34 +74,46 @@ public final class SignalGate {
         // The running mean needs a second to settle: the start of a stream is no onset.
         novelty = frame < warmUpFrames ? 0 : f / max(fluxMean, Self.fluxFloor)
         fluxMean += (frame < warmUpFrames ? 1 / Double(frame + 1) : fluxAlpha) * (f - fluxMean)
-        let isNovel = novelty >= config.gateContrast
-        if isNovel && !wasNovel {
-            previousNoveltyFrames = noveltyFrames
-            noveltyFrames = 0
-        }
-        wasNovel = isNovel
-        noveltyFrames += 1
-        previousNoveltyFrames += 1
+        let recentlyNovel = novelEdges.update(novelty >= config.gateContrast, frame: frame, within: noveltyHold)
         let isAbove = activation.isFinite && Double(activation) >= config.gateActivation
-        if isAbove && !above {
-            crossings[crossingIndex] = frame
-            crossingIndex = (crossingIndex + 1) % onsets
-        }
-        above = isAbove
-        // The oldest of the last `gateOnsets` crossings must lie within the hold.
-        let recentOnsets = frame - crossings[crossingIndex] < holdFrames
+        let recentOnsets = onsets.update(isAbove, frame: frame, within: holdFrames)
         frame += 1
         if level >= config.gateLevel {
             framesSinceLoud = 0
         } else if framesSinceLoud < holdFrames {
             framesSinceLoud += 1
         }
-        // A threshold of 0 asks nothing of the activation.
-        // ... and the input itself must have changed sharply at least once within the hold.
-        let novel = config.gateContrast <= 0 || previousNoveltyFrames < noveltyHold
-        let active = (config.gateActivation <= 0 || recentOnsets) && novel
+        // A threshold of 0 asks nothing of the activation (or of the input's novelty).
+        let active = (config.gateActivation <= 0 || recentOnsets) && (config.gateContrast <= 0 || recentlyNovel)
         if distrustFrames > 0 { distrustFrames -= 1 }
         isOpen = framesSinceLoud < holdFrames && active && distrustFrames == 0
         return isOpen
+    }
+}
+
+/// The frames of the last `count` rising edges of a condition, for "it rose `count` times within
+/// a window". Preallocated; updating it never allocates.
+struct RisingEdges {
+    private var frames: [Int]
+    private var oldest = 0
+    private var high = false
+
+    init(count: Int) { frames = Array(repeating: Int.min / 2, count: max(1, count)) }
+
+    mutating func reset() {
+        for i in frames.indices { frames[i] = Int.min / 2 }
+        oldest = 0
+        high = false
+    }
+
+    /// Records the condition at `frame`; true when the oldest of the last `count` rises lies
+    /// less than `within` frames before it.
+    mutating func update(_ isHigh: Bool, frame: Int, within: Int) -> Bool {
+        if isHigh && !high {
+            frames[oldest] = frame
+            oldest = (oldest + 1) % frames.count
+        }
+        high = isHigh
+        return frame - frames[oldest] < within
     }
 }
