@@ -71,8 +71,7 @@ final class Daemon {
             do {
                 let writer = output
                 midi = try MIDIClockOutput(config: config.output) { [log] message in
-                    log.notice("\(message)")
-                    writer.post(DaemonNotice(kind: "midi_session", message: message))
+                    Self.announce(.notice, "midi_session", message, log: log, to: writer)
                 }
                 output.midi = midi
                 log.info("MIDI clock to \([config.output.midiRTPPeer.isEmpty ? nil : "RTP-MIDI peer \(config.output.midiRTPPeer)", config.output.midiALSA ? "the ALSA sequencer" : nil].compactMap { $0 }.joined(separator: " and "))")
@@ -163,8 +162,7 @@ final class Daemon {
         capture.start()
         notifier.notify("READY=1")
         let input = config.capture.source == .alsa ? "ALSA device '\(config.capture.device)'" : "file '\(config.capture.file)'"
-        log.info("running: capture \(input)")
-        output.post(DaemonNotice(kind: "started", message: "running: capture \(input)"))
+        announce(.info, "started", "running: capture \(input)")
 
         var lastStatus = Date.distantPast, lastWatchdog = Date.distantPast
         var inputEnded = false
@@ -190,8 +188,7 @@ final class Daemon {
             }
         }
         notifier.notify("STOPPING=1")
-        log.info("stopping")
-        output.post(DaemonNotice(kind: "stopping", message: "stopping (\(reason))", fields: [("reason", DaemonNotice.quoted(reason))]))
+        announce(.info, "stopping", "stopping (\(reason))", [("reason", DaemonNotice.quoted(reason))])
         stopCapture.store(true, ordering: .relaxed)
         if !capture.join(timeout: 1) { log.warning("capture thread did not stop within 1 s") }
         stopProcessing.store(true, ordering: .relaxed)
@@ -211,39 +208,28 @@ final class Daemon {
     private func drainNotices() -> Bool {
         var n = CaptureNotice(kind: .opened, value: 0, hostNanos: 0)
         var ended = false
+        let device = DaemonNotice.quoted(config.capture.device)
         while withUnsafeMutablePointer(to: &n, { channel.notices.read(into: UnsafeMutableBufferPointer(start: $0, count: 1)) }) == 1 {
-            let device = DaemonNotice.quoted(config.capture.device)
-            func post(_ kind: String, _ message: String, _ fields: [(String, String)] = []) {
-                output.post(DaemonNotice(kind: kind, message: message, fields: fields))
-            }
             switch n.kind {
             case .opened:
-                let m = "capture open at \(n.value) Hz"
-                log.notice("\(m)")
-                post("device_open", m, [("device", device), ("rate", "\(n.value)")])
+                announce(.notice, "device_open", "capture open at \(n.value) Hz", [("device", device), ("rate", "\(n.value)")])
             case .openFailed:
                 let why = ALSAError(code: Int32(n.value)).description
-                let m = "capture device '\(config.capture.device)' unavailable: \(why); retrying with backoff"
-                log.warning("\(m)")
-                post("device_unavailable", m, [("device", device), ("error", DaemonNotice.quoted(why))])
+                announce(.warning, "device_unavailable", "capture device '\(config.capture.device)' unavailable: \(why); retrying with backoff",
+                         [("device", device), ("error", DaemonNotice.quoted(why))])
             case .retrying: log.debug("next attempt to open the capture device in \(n.value) ms")
             case .xrun:
-                let m = n.value > 0 ? "capture gap: \(n.value) samples lost; the stream clock advances over them" : "capture overrun (xrun); restarted"
-                log.warning("\(m)")
-                post("xrun", m, [("samples", "\(n.value)")])
+                announce(.warning, "xrun", n.value > 0 ? "capture gap: \(n.value) samples lost; the stream clock advances over them"
+                                                      : "capture overrun (xrun); restarted", [("samples", "\(n.value)")])
             case .suspended:
-                log.warning("capture device suspended; resuming")
-                post("device_suspended", "capture device suspended; resuming", [("device", device)])
+                announce(.warning, "device_suspended", "capture device suspended; resuming", [("device", device)])
             case .lost:
                 let why = ALSAError(code: Int32(n.value)).description
-                let m = "capture device lost: \(why); reopening"
-                log.error("\(m)")
-                post("device_lost", m, [("device", device), ("error", DaemonNotice.quoted(why))])
+                announce(.error, "device_lost", "capture device lost: \(why); reopening", [("device", device), ("error", DaemonNotice.quoted(why))])
             case .realtime: log.info("capture thread at SCHED_FIFO priority \(n.value)")
             case .realtimeDenied: log.warning("no real-time priority for the capture thread (error \(n.value)): running at normal priority; grant LimitRTPRIO or CAP_SYS_NICE")
             case .ended:
-                log.notice("input ended")
-                post("input_ended", "input ended")
+                announce(.notice, "input_ended", "input ended")
                 ended = true
             }
         }
@@ -263,8 +249,7 @@ final class Daemon {
             let model = applied.modelPath.isEmpty ? nil : try ModelFile.load(path: applied.modelPath)
             let pipeline = try BeatPipeline(config: applied, model: model)
             if processing.offer(pipeline) {
-                log.notice("configuration reloaded from \(configPath)")
-                output.post(DaemonNotice(kind: "reload", message: "configuration reloaded from \(configPath)"))
+                announce(.notice, "reload", "configuration reloaded from \(configPath)")
             } else {
                 log.warning("reload: the previous reload is still pending; try again")
             }
@@ -276,9 +261,18 @@ final class Daemon {
     }
 
     private func rejectReload(_ why: String) {
-        let m = "reload rejected, keeping the running configuration: \(why)"
-        log.error("\(m)")
-        output.post(DaemonNotice(kind: "reload_rejected", message: m))
+        announce(.error, "reload_rejected", "reload rejected, keeping the running configuration: \(why)")
+    }
+
+    /// A state change: one log line, and the same as a JSON-line notice (docs/events.md).
+    private func announce(_ level: Logger.Level, _ kind: String, _ message: String, _ fields: [(String, String)] = []) {
+        Self.announce(level, kind, message, fields, log: log, to: output)
+    }
+
+    private static func announce(_ level: Logger.Level, _ kind: String, _ message: String, _ fields: [(String, String)] = [],
+                                 log: Logger, to output: EventWriter) {
+        log.log(level: level, "\(message)")
+        output.post(DaemonNotice(kind: kind, message: message, fields: fields))
     }
 
     private var wasLocked = false
@@ -293,11 +287,8 @@ final class Daemon {
             wasLocked = locked
             let tempo = Double(bitPattern: processing.tempoBits.load(ordering: .relaxed))
             let confidence = Double(bitPattern: processing.confidenceBits.load(ordering: .relaxed))
-            let m = locked ? String(format: "locked at %.1f BPM", tempo) : "lock lost"
-            log.info("\(m)")
-            output.post(DaemonNotice(kind: locked ? "lock" : "unlock", message: m,
-                                     fields: [("tempo", String(format: "%.2f", tempo)),
-                                              ("confidence", String(format: "%.3f", confidence))]))
+            announce(.info, locked ? "lock" : "unlock", locked ? String(format: "locked at %.1f BPM", tempo) : "lock lost",
+                     [("tempo", String(format: "%.2f", tempo)), ("confidence", String(format: "%.3f", confidence))])
         }
         let repaired = processing.repairedSamples.load(ordering: .relaxed)
         if repaired > repairedReported && Date().timeIntervalSince(lastRepairPost) >= 1 {
