@@ -47,6 +47,11 @@ import Testing
         #expect(error("[\u{FFFD}rackep]\nmin_bpm = 60\n")
                 == "tactus.toml:1: character '\u{FFFD}' outside a string: keys and sections are ASCII")
         #expect(error("[\u{03}\u{00}]\nmin_bpm = 30\n") == "tactus.toml:1: control character 0x03 outside a string")
+        // OSC target entries are checked with the file, not only when the daemon starts.
+        #expect(error("[output]\nstdout = true\nosc_targets = \"10.0.0.2:7700/dmx\"\n")
+                == "tactus.toml:3: output.osc_targets: '10.0.0.2:7700/dmx': unknown preset 'dmx' (generic, qlcplus, resolume, grandma3)")
+        #expect(error("[output]\nosc_targets = \"10.0.0.2:7700+lead=0.1\"\n")
+                == "tactus.toml:2: output.osc_targets: '10.0.0.2:7700': +lead=0.1 is more than emission.lead (0.05 s): beats are known only that early")
         #expect(error("[tracker]\nmin_bpm = 60 # tempo ≥ 60\n") == "no error", "comments may be anything")
         #expect(error("[model]\npath = \"/opt/modèles/beats.tnn\"\n") == "no error", "strings may be anything")
     }

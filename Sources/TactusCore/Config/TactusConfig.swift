@@ -34,6 +34,12 @@ public struct TactusConfig: Sendable, Equatable {
         if features.frameSize % 2 != 0 {
             throw .invalid(key: "features.frame_size", "must be even")
         }
+        for target in try OSCTargetSpec.list(output.oscTargets) {
+            if let lead = target.lead, lead > emission.lead {
+                throw .invalid(key: "output.osc_targets", "'\(target.address)': +lead=\(lead) is more than emission.lead "
+                               + "(\(emission.lead) s): beats are known only that early")
+            }
+        }
     }
 
     /// madmom 0.16.1's online tracker exactly (reactive emission); with a model, its networks.

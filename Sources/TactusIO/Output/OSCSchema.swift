@@ -1,19 +1,6 @@
 import Foundation
 import TactusCore
 
-/// What a beat becomes on the wire, per target (docs/osc.md).
-public enum OSCPreset: String, Sendable, CaseIterable {
-    /// `/tactus/beat` ,iffT|F and `/tactus/tempo` ,f; predicted beats in timetagged bundles.
-    case generic
-    /// QLC+'s OSC input: a momentary button, 1.0 on the beat then 0.0 (sent `qlcRelease` later).
-    case qlcplus
-    /// Resolume Arena/Avenue: the composition tempo controller, normalised over 20–500 BPM, and a
-    /// resync on the first predicted beat after lock.
-    case resolume
-    /// grandMA3: a command line on `/cmd` when the tempo moved by half a BPM or more.
-    case grandma3
-}
-
 /// Per-target encoder with the little state some presets need.
 public struct OSCSchema: Sendable {
     public let preset: OSCPreset

@@ -34,20 +34,16 @@ final class Daemon {
                                  periods: Int(config.capture.ringSeconds * 200) + 64)
         processing = ProcessingLoop(pipeline: pipeline, channel: channel)
         var targets: [(UDPSender, OSCSchema)] = []
-        for entry in config.output.oscTargets.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) })
-        where !entry.isEmpty {
-            do {
-                let spec = try OSCTargetSpec(entry)
-                if let lead = spec.lead, lead > config.emission.lead {
-                    throw OutputError("'\(entry)': +lead=\(lead) is more than emission.lead (\(config.emission.lead) s): beats are known only that early")
-                }
+        do {
+            // The entries' syntax was checked with the configuration (file, line and key).
+            for spec in try OSCTargetSpec.list(config.output.oscTargets) {
                 targets.append((try UDPSender(target: spec.address, ttl: config.output.oscTTL, interface: config.output.oscInterface),
                                 OSCSchema(preset: spec.preset, timetags: spec.timetags ?? config.output.oscTimetags,
                                           qlcPath: config.output.qlcPath, ma3Command: config.output.ma3Command, lead: spec.lead)))
-            } catch {
-                log.error("output.osc_targets: \(error)")
-                throw ExitCodeError.config
             }
+        } catch {
+            log.error("output.osc_targets: \(error)")
+            throw ExitCodeError.config
         }
         for (sender, _) in targets where sender.lastError != 0 {
             log.warning("OSC \(sender.target): no route yet (\(String(cString: strerror(sender.lastError)))); retrying once a second, beats to it are dropped until then")

@@ -1,3 +1,18 @@
+import Foundation
+
+/// What a beat becomes on the wire, per target (docs/osc.md).
+public enum OSCPreset: String, Sendable, CaseIterable {
+    /// `/tactus/beat` ,iffT|F and `/tactus/tempo` ,f; predicted beats in timetagged bundles.
+    case generic
+    /// QLC+'s OSC input: a momentary button, 1.0 on the beat then 0.0 (sent `qlcRelease` later).
+    case qlcplus
+    /// Resolume Arena/Avenue: the composition tempo controller, normalised over 20–500 BPM, and a
+    /// resync on the first predicted beat after lock.
+    case resolume
+    /// grandMA3: a command line on `/cmd` when the tempo moved by half a BPM or more.
+    case grandma3
+}
+
 /// One entry of `output.osc_targets`: `host:port[/preset][+plain][+lead=SECONDS]`.
 ///
 /// - `preset`: generic (default), qlcplus, resolume, grandma3 (docs/osc.md);
@@ -11,13 +26,23 @@ public struct OSCTargetSpec: Equatable, Sendable {
     public var timetags: Bool?
     public var lead: Double?
 
-    public init(_ entry: String) throws(OutputError) {
+    /// Every entry of `output.osc_targets` (comma-separated; blanks ignored).
+    public static func list(_ text: String) throws(ConfigError) -> [OSCTargetSpec] {
+        var specs: [OSCTargetSpec] = []
+        for entry in text.split(separator: ",") {
+            let trimmed = entry.trimmingCharacters(in: .whitespaces)
+            if !trimmed.isEmpty { specs.append(try OSCTargetSpec(trimmed)) }
+        }
+        return specs
+    }
+
+    public init(_ entry: String) throws(ConfigError) {
         var parts = entry.split(separator: "+", omittingEmptySubsequences: false).map(String.init)
         var head = parts.removeFirst()
         if let slash = head.lastIndex(of: "/") {
             let name = String(head[head.index(after: slash)...])
             guard let p = OSCPreset(rawValue: name) else {
-                throw OutputError("'\(entry)': unknown preset '\(name)' (generic, qlcplus, resolume, grandma3)")
+                throw .invalid(key: "output.osc_targets", "'\(entry)': unknown preset '\(name)' (generic, qlcplus, resolume, grandma3)")
             }
             preset = p
             head = String(head[..<slash])
@@ -31,7 +56,7 @@ public struct OSCTargetSpec: Equatable, Sendable {
             } else if option.hasPrefix("lead="), let s = Double(option.dropFirst(5)), (0...0.25).contains(s) {
                 lead = s
             } else {
-                throw OutputError("'\(entry)': unknown option '+\(option)' (+plain, +bundles, +lead=SECONDS with 0 ≤ SECONDS ≤ 0.25)")
+                throw .invalid(key: "output.osc_targets", "'\(entry)': unknown option '+\(option)' (+plain, +bundles, +lead=SECONDS with 0 ≤ SECONDS ≤ 0.25)")
             }
         }
     }
