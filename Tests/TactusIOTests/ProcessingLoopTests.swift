@@ -32,62 +32,57 @@ import Testing
         #expect(loop.events.available > 10, "beats came out")
     }
 
-    /// A gap (xrun, lost device) advances the stream clock: beats after it keep their times.
-    @Test func gapsAdvanceTheStreamClock() throws {
+    /// 20 s of the 120 BPM example groove, in 441-sample periods, through a reactive processing
+    /// loop: `gapBefore(k)` is the gap reported before period k, or nil to leave the period out;
+    /// the loop drains after period k when `drainAfter(k + 1)`. Returns the beat times.
+    func streamExample(ringSamples: Int, gapBefore: (Int) -> Int?, drainAfter: (Int) -> Bool) throws
+        -> (beats: [Double], channel: CaptureChannel) {
         var config = TactusConfig()
         config.emission.mode = .reactive
-        let channel = CaptureChannel(capacitySamples: 1 << 22, periods: 8192)
+        let channel = CaptureChannel(capacitySamples: ringSamples, periods: 8192)
         let loop = ProcessingLoop(pipeline: try BeatPipeline(config: config, model: nil), channel: channel)
         channel.sampleRate.store(44_100, ordering: .releasing)
         let signal = ExampleSignal(duration: 20)
-        // Drop periods 1000..1049 (0.5 s) as an xrun would, and report them as a gap.
         signal.samples.withUnsafeBufferPointer { all in
             var k = 0
             while (k + 1) * 441 <= all.count {
-                if k < 1000 || k >= 1050 {
+                if let gap = gapBefore(k) {
                     channel.push(UnsafeBufferPointer(rebasing: all[(k * 441)..<((k + 1) * 441)]),
-                                 stamp: CaptureStamp(firstSample: k * 441, frames: 441, hostNanos: 0,
-                                                     gapBefore: k == 1050 ? 50 * 441 : 0))
+                                 stamp: CaptureStamp(firstSample: k * 441, frames: 441, hostNanos: 0, gapBefore: gap))
                 }
                 k += 1
-                if k % 500 == 0 { loop.drain() }
+                if drainAfter(k) { loop.drain() }
             }
         }
         loop.drain()
         var out = [DaemonEvent](repeating: .empty, count: 256)
         let n = out.withUnsafeMutableBufferPointer { loop.events.read(into: $0) }
-        let late = out[0..<n].map(\.event.beatTime).filter { $0 > 12 }
-        #expect(!late.isEmpty)
-        // On the generated beats (0.5 s + k/2 s), not shifted by the 0.5 s that was lost.
-        for t in late { #expect(abs((t - 0.5) * 2 - ((t - 0.5) * 2).rounded()) < 0.05, "\(t)") }
+        return (out[0..<n].map(\.event.beatTime), channel)
+    }
+
+    /// On the generated beats (0.5 s + k/2 s), not shifted by what was lost.
+    func expectOnTheBeatGrid(_ beats: [Double]) {
+        #expect(!beats.isEmpty)
+        for t in beats { #expect(abs((t - 0.5) * 2 - ((t - 0.5) * 2).rounded()) < 0.05, "\(t)") }
+    }
+
+    /// A gap (xrun, lost device) advances the stream clock: beats after it keep their times.
+    @Test func gapsAdvanceTheStreamClock() throws {
+        // Drop periods 1000..1049 (0.5 s) as an xrun would, and report them as a gap.
+        let r = try streamExample(ringSamples: 1 << 22, gapBefore: { k in
+            k >= 1000 && k < 1050 ? nil : (k == 1050 ? 50 * 441 : 0)
+        }, drainAfter: { $0 % 500 == 0 })
+        expectOnTheBeatGrid(r.beats.filter { $0 > 12 })
     }
 
     /// Periods a full ring drops (the processing thread starved) are a gap on the stream clock
     /// too: beats after them keep their times.
     @Test func periodsDroppedByAFullRingAreAGap() throws {
-        var config = TactusConfig()
-        config.emission.mode = .reactive
         // Room for 148 periods (65,536 samples): 384 pushed without draining drop 236, 2.36 s,
         // which is not a whole number of beats.
-        let channel = CaptureChannel(capacitySamples: 1 << 16, periods: 8192)
-        let loop = ProcessingLoop(pipeline: try BeatPipeline(config: config, model: nil), channel: channel)
-        channel.sampleRate.store(44_100, ordering: .releasing)
-        let signal = ExampleSignal(duration: 20)
-        signal.samples.withUnsafeBufferPointer { all in
-            var k = 0
-            while (k + 1) * 441 <= all.count {
-                channel.push(UnsafeBufferPointer(rebasing: all[(k * 441)..<((k + 1) * 441)]),
-                             stamp: CaptureStamp(firstSample: k * 441, frames: 441, hostNanos: 0, gapBefore: 0))
-                k += 1
-                if k % 64 == 0 && (k < 1000 || k >= 1300) { loop.drain() }
-            }
-        }
-        loop.drain()
-        #expect(channel.droppedPeriods.load(ordering: .relaxed) >= 100)
-        var out = [DaemonEvent](repeating: .empty, count: 256)
-        let n = out.withUnsafeMutableBufferPointer { loop.events.read(into: $0) }
-        let late = out[0..<n].map(\.event.beatTime).filter { $0 > 14 }
-        #expect(!late.isEmpty)
-        for t in late { #expect(abs((t - 0.5) * 2 - ((t - 0.5) * 2).rounded()) < 0.05, "\(t)") }
+        let r = try streamExample(ringSamples: 1 << 16, gapBefore: { _ in 0 },
+                                  drainAfter: { $0 % 64 == 0 && ($0 < 1000 || $0 >= 1300) })
+        #expect(r.channel.droppedPeriods.load(ordering: .relaxed) >= 100)
+        expectOnTheBeatGrid(r.beats.filter { $0 > 14 })
     }
 }
