@@ -12,7 +12,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
@@ -32,7 +31,6 @@ let package = Package(
         .target(name: "TactusIO", dependencies: [
             "TactusCore", "CSndfile", "CSoxr", "CALSA",
             .product(name: "Atomics", package: "swift-atomics"),
-            .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         // Layer 3: the executable.
         .executableTarget(name: "tactus", dependencies: [

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import TactusCore
 import TactusIO
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CAllocCounter
 import Foundation
+import Glibc
 import TactusCore
 import TactusIO
 

@@ -4,6 +4,7 @@
 // with -sanitize=fuzzer,address -DFUZZING; the target is chosen by the TACTUS_FUZZ_TARGET
 // environment variable (weights | config | audio | applemidi).
 import Foundation
+import Glibc
 import TactusCore
 import TactusIO
 

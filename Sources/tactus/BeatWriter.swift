@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import TactusCore
 
 /// Renders beats as text lines or JSON lines.
@@ -10,11 +10,10 @@ struct BeatWriter: Sendable {
         for b in beats {
             switch format {
             case .text:
-                out += String(format: "%.4f\n", b.beatTime)
+                out += String(cFormat: "%.4f\n", b.beatTime)
             case .jsonl:
                 // Schema: docs/events.md (version 1).
-                out += String(format: "{\"v\":1,\"event\":\"beat\",\"time\":%.4f,\"emitted\":%.4f,\"tempo\":%.2f,\"confidence\":%.3f,\"count\":%d,\"predicted\":%@}\n",
-                              b.beatTime, b.emissionTime, b.tempo, b.confidence, b.count, b.predicted ? "true" : "false")
+                out += b.jsonLine()
             }
         }
         return out

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import Glibc
 import TactusCore
 import TactusIO
 
@@ -61,9 +61,9 @@ struct FeaturesCommand: ParsableCommand {
             : FeatureFile.raw(extractor.values, frames: extractor.frames, width: extractor.width,
                               frameRate: Float(config.frameRate))
         do {
-            try data.write(to: URL(fileURLWithPath: output))
+            try OutputFile.write(data, to: output)
         } catch {
-            Console.error("\(output): cannot write: \(error.localizedDescription)")
+            Console.error("\(output): cannot write: \(error)")
             throw ExitCode(1)
         }
     }
@@ -92,8 +92,8 @@ final class FeatureExtractor {
 }
 
 enum FeatureFile {
-    static func raw(_ values: [Float], frames: Int, width: Int, frameRate: Float) -> Data {
-        var data = Data("TACTUSFT".utf8)
+    static func raw(_ values: [Float], frames: Int, width: Int, frameRate: Float) -> [UInt8] {
+        var data = Array("TACTUSFT".utf8)
         for v in [UInt32(1), UInt32(frames), UInt32(width), frameRate.bitPattern] {
             withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) }
         }
@@ -103,18 +103,18 @@ enum FeatureFile {
 
     /// NumPy format 1.0: magic, version, u16 header length, a Python dict literal padded with
     /// spaces and ended by a newline so that the data starts on a 64-byte boundary.
-    static func npy(_ values: [Float], frames: Int, width: Int) -> Data {
+    static func npy(_ values: [Float], frames: Int, width: Int) -> [UInt8] {
         var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(frames), \(width)), }"
         let unpadded = 10 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-        var data = Data([0x93]) + Data("NUMPY".utf8) + Data([1, 0])
+        var data: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
         withUnsafeBytes(of: UInt16(header.utf8.count).littleEndian) { data.append(contentsOf: $0) }
         data.append(contentsOf: Array(header.utf8))
         appendFloats(values, to: &data)
         return data
     }
 
-    private static func appendFloats(_ values: [Float], to data: inout Data) {
+    private static func appendFloats(_ values: [Float], to data: inout [UInt8]) {
         #if _endian(little)
         values.withUnsafeBytes { data.append(contentsOf: $0) }
         #else

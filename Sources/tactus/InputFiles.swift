@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Expands the command line's inputs: files as given, directories to the audio files inside them.
 enum InputFiles {
@@ -7,11 +8,11 @@ enum InputFiles {
     static func expand(_ inputs: [String]) throws -> [String] {
         var files: [String] = []
         for input in inputs {
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: input, isDirectory: &isDir), isDir.boolValue {
+            var status = stat()
+            if stat(input, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
                 let names = try FileManager.default.contentsOfDirectory(atPath: input).sorted()
-                for name in names where audioExtensions.contains((name as NSString).pathExtension.lowercased()) {
-                    files.append((input as NSString).appendingPathComponent(name))
+                for name in names where audioExtensions.contains(PathNames.fileExtension(name)) {
+                    files.append(PathNames.join(input, name))
                 }
             } else {
                 files.append(input)  // missing files are reported by the reader, by name

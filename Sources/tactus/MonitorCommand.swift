@@ -1,6 +1,7 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import Glibc
+import TactusIO
 
 /// A terminal view of the running daemon: tempo, confidence, a flash on each beat, counters.
 struct MonitorCommand: ParsableCommand {
@@ -28,32 +29,48 @@ struct MonitorCommand: ParsableCommand {
         }
         var tv = timeval(tv_sec: 0, tv_usec: 30_000)  // redraw at least 30 times a second (the phase dot)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        let start = Date()
-        var pending = Data()
+        let start = MonotonicClock.nanos()
+        var pending: [UInt8] = []
         var view = MonitorView()
         var buffer = [UInt8](repeating: 0, count: 4096)
-        while duration.map({ Date().timeIntervalSince(start) < $0 }) ?? true {
+        let decoder = JSONDecoder()
+        while duration.map({ Double(MonotonicClock.nanos() - start) / 1e9 < $0 }) ?? true {
             let n = recv(fd, &buffer, buffer.count, 0)
             if n == 0 { Console.error("the daemon closed the connection"); break }
             if n > 0 { pending.append(contentsOf: buffer[0..<n]) }
             while let newline = pending.firstIndex(of: 10) {
-                let line = pending[pending.startIndex..<newline]
-                pending.removeSubrange(pending.startIndex...newline)
-                if let o = try? JSONSerialization.jsonObject(with: line) as? [String: Any] { view.update(o) }
+                let line = Data(pending[..<newline])
+                pending.removeSubrange(...newline)
+                if let event = try? decoder.decode(MonitorEvent.self, from: line) { view.update(event) }
             }
             // Notices scroll above the status line, which is redrawn in place.
-            for notice in view.takeNotices() { FileHandle.standardOutput.write(Data("\u{1B}[2K\(notice)\n".utf8)) }
-            FileHandle.standardOutput.write(Data((view.render() + "\r").utf8))
+            for notice in view.takeNotices() { Console.write("\u{1B}[2K\(notice)\n", to: STDOUT_FILENO) }
+            Console.write(view.render() + "\r", to: STDOUT_FILENO)
         }
         close(fd)
         print("")
     }
 }
 
+/// The fields of a JSON line (docs/events.md) the monitor shows; absent ones stay nil.
+struct MonitorEvent: Decodable {
+    var event: String?
+    var predicted: Bool?
+    var tempo: Double?
+    var confidence: Double?
+    var beats: Int?
+    var xruns: Int?
+    var dropped: Int?
+    var kind: String?
+    var message: String?
+    var time: Double?
+}
+
 /// The one-line display, redrawn in place.
 struct MonitorView {
     var tempo = 0.0, confidence = 0.0, beats = 0, xruns = 0, dropped = 0
-    var lastBeat = Date.distantPast
+    /// CLOCK_MONOTONIC ns of the last beat line (long ago at start).
+    var lastBeat = Int64.min / 2
     var lastPredicted = false
     /// From lock/unlock notices; nil until the first (then the confidence decides).
     var locked: Bool?
@@ -64,37 +81,39 @@ struct MonitorView {
         return notices
     }
 
-    mutating func update(_ o: [String: Any]) {
-        switch o["event"] as? String {
+    mutating func update(_ e: MonitorEvent) {
+        switch e.event {
         case "beat":
-            lastBeat = Date()
-            lastPredicted = o["predicted"] as? Bool ?? false
-            tempo = o["tempo"] as? Double ?? tempo
+            lastBeat = MonotonicClock.nanos()
+            lastPredicted = e.predicted ?? false
+            tempo = e.tempo ?? tempo
         case "status":
-            tempo = o["tempo"] as? Double ?? tempo
-            confidence = o["confidence"] as? Double ?? confidence
-            beats = o["beats"] as? Int ?? beats
-            xruns = o["xruns"] as? Int ?? xruns
-            dropped = o["dropped"] as? Int ?? dropped
-        case "notice" where o["kind"] as? String == "lock" || o["kind"] as? String == "unlock":
-            locked = o["kind"] as? String == "lock"
+            tempo = e.tempo ?? tempo
+            confidence = e.confidence ?? confidence
+            beats = e.beats ?? beats
+            xruns = e.xruns ?? xruns
+            dropped = e.dropped ?? dropped
+        case "notice" where e.kind == "lock" || e.kind == "unlock":
+            locked = e.kind == "lock"
             fallthrough
         case "notice":
-            let time = o["time"] as? Double ?? 0
-            notices.append(String(format: "%9.2f s  %@: %@", time, o["kind"] as? String ?? "?", o["message"] as? String ?? ""))
+            notices.append(String(cFormat: "%9.2f s  ", e.time ?? 0) + "\(e.kind ?? "?"): \(e.message ?? "")")
         default: break
         }
     }
 
     func render() -> String {
-        let flash = Date().timeIntervalSince(lastBeat) < 0.12 ? (lastPredicted ? "\u{1B}[42m BEAT \u{1B}[0m" : "\u{1B}[43m beat \u{1B}[0m") : "      "
-        let bar = String(repeating: "█", count: Int((confidence * 20).rounded())).padding(toLength: 20, withPad: "·", startingAt: 0)
+        let sinceBeat = Double(MonotonicClock.nanos() - lastBeat) / 1e9
+        let flash = sinceBeat < 0.12 ? (lastPredicted ? "\u{1B}[42m BEAT \u{1B}[0m" : "\u{1B}[43m beat \u{1B}[0m") : "      "
+        let full = min(20, max(0, Int((confidence * 20).rounded())))
+        let bar = String(repeating: "█", count: full) + String(repeating: "·", count: 20 - full)
         let lock = (locked ?? (confidence >= 0.3)) ? "locked  " : "unlocked"
         // Beat phase, extrapolated from the last beat at the tempo: a dot moving over 8 cells.
-        let beats = tempo > 0 ? Date().timeIntervalSince(lastBeat) * tempo / 60 : 0
-        let cell = Int((beats - beats.rounded(.down)) * 8)
+        let beats = tempo > 0 ? sinceBeat * tempo / 60 : 0
+        let cell = Int((beats - beats.rounded(FloatingPointRoundingRule.down)) * 8)
         let phase = (0..<8).map { $0 == cell ? "●" : "·" }.joined()
-        return String(format: "%@ %6.1f BPM  phase %@  confidence %@ %.2f  %@  beats %d  xruns %d  dropped %d   ",
-                      flash, tempo, phase, bar, confidence, lock, self.beats, xruns, dropped)
+        return flash + String(cFormat: " %6.1f BPM  phase ", tempo) + phase + "  confidence " + bar
+            + String(cFormat: " %.2f  ", confidence) + lock
+            + String(cFormat: "  beats %d  xruns %d  dropped %d   ", self.beats, xruns, dropped)
     }
 }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Atomics
-import Foundation
+import Glibc
 import Logging
 import TactusCore
 import TactusIO

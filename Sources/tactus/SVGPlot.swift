@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import TactusCore
 import TactusIO
 
@@ -97,9 +97,9 @@ struct SVGPlot {
         return "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1\" points=\"\(coords)\"/>\n"
     }
 
-    private func fmt(_ v: Double) -> String { String(format: "%.1f", v) }
+    private func fmt(_ v: Double) -> String { String(cFormat: "%.1f", v) }
 
     private func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        s.replacing("&", with: "&amp;").replacing("<", with: "&lt;")
     }
 }

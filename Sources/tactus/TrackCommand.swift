@@ -1,6 +1,7 @@
 import ArgumentParser
+import FoundationEssentials
 import Dispatch
-import Foundation
+import Glibc
 import Synchronization
 import TactusCore
 import TactusIO
@@ -82,7 +83,7 @@ struct TrackCommand: ParsableCommand {
             if let activations { try writeActivations(result, to: activations, config: config) }
             if let plot { try writePlot(result, title: "tactus: embedded example (120 BPM)", reference: signal.beats, to: plot) }
             let f = BeatEvaluation.fMeasure(detections: result.beats.map(\.beatTime), annotations: signal.beats)
-            Console.note(String(format: "example: %d beats found, %d generated at 120 BPM; F-measure (±70 ms) %.3f",
+            Console.note(String(cFormat: "example: %d beats found, %d generated at 120 BPM; F-measure (±70 ms) %.3f",
                                 result.beats.count, signal.beats.count, f))
             return
         }
@@ -182,8 +183,7 @@ struct TrackCommand: ParsableCommand {
     }
 
     static func sideFile(_ dir: String, _ path: String, _ ext: String) -> String {
-        let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        return (dir as NSString).appendingPathComponent("\(stem).\(ext)")
+        PathNames.join(dir, "\(PathNames.stem(path)).\(ext)")
     }
 
     private func writePlot(_ result: TrackResult, title: String, reference: [Double], to path: String) throws {
@@ -197,11 +197,11 @@ struct TrackCommand: ParsableCommand {
     }
 
     static func writeActivations(_ result: TrackResult, to path: String, config: TactusConfig) throws {
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = PathNames.directory(path)
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         var text = "# time activation tempo phase_frames confidence gate novelty\n"
         for f in result.frames ?? [] {
-            text += String(format: "%.2f %.6f %.2f %.2f %.4f %d %.3f\n", f.time, f.activation, f.tracker.tempo,
+            text += String(cFormat: "%.2f %.6f %.2f %.2f %.4f %d %.3f\n", f.time, f.activation, f.tracker.tempo,
                            f.tracker.phaseFrames, f.tracker.confidence, f.gateOpen ? 1 : 0, f.novelty)
         }
         try text.write(toFile: path, atomically: true, encoding: .utf8)

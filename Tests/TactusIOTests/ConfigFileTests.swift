@@ -53,6 +53,12 @@ import Testing
         #expect(error("[output]\nosc_targets = \"10.0.0.2:7700+lead=0.1\"\n")
                 == "tactus.toml:2: output.osc_targets: '10.0.0.2:7700': +lead=0.1 is more than emission.lead (0.05 s): beats are known only that early")
         #expect(error("[tracker]\nmin_bpm = 60 # tempo ≥ 60\n") == "no error", "comments may be anything")
+        // Any TOML spelling of a section works; what Tactus has no use for is named.
+        #expect(error("tracker = { min_bpm = 80, max_bpm = 160 }\n") == "no error")
+        #expect(error("tracker.min_bpm = 80\n") == "no error")
+        #expect(error("[tracker]\nmin_bpm = [80]\n") == "tactus.toml:2: tracker.min_bpm: expected a number, got an array")
+        #expect(error("[[tracker]]\nmin_bpm = 80\n") == "tactus.toml:1: tracker: Tactus has no arrays of tables")
+        #expect(error("[tracker]\nmin_bpm = 80\nmin_bpm = 90\n") == "tactus.toml:3: 'tracker.min_bpm' is defined twice")
         #expect(error("[model]\npath = \"/opt/modèles/beats.tnn\"\n") == "no error", "strings may be anything")
     }
 

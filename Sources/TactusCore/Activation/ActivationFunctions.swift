@@ -1,5 +1,5 @@
 import CKernels
-import Foundation
+import Glibc
 
 /// Element-wise nonlinearities of the network layers (codes as stored in the weight file).
 public enum Nonlinearity: UInt32, Sendable, Equatable {

@@ -1,5 +1,5 @@
 import CKernels
-import Foundation
+import Glibc
 
 /// Runtime state and packed weights of one LSTM layer, stepped one frame at a time.
 ///

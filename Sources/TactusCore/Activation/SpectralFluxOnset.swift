@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Model-free beat activation: spectral flux (the sum of the positive log-spectral differences
 /// already in the feature vector), with a causal moving mean removed and a decaying running peak

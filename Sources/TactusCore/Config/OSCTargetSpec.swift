@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// What a beat becomes on the wire, per target (docs/osc.md).
 public enum OSCPreset: String, Sendable, CaseIterable {
@@ -30,7 +30,7 @@ public struct OSCTargetSpec: Equatable, Sendable {
     public static func list(_ text: String) throws(ConfigError) -> [OSCTargetSpec] {
         var specs: [OSCTargetSpec] = []
         for entry in text.split(separator: ",") {
-            let trimmed = entry.trimmingCharacters(in: .whitespaces)
+            let trimmed = entry.trimmingBlanks()
             if !trimmed.isEmpty { specs.append(try OSCTargetSpec(trimmed)) }
         }
         return specs

@@ -23,4 +23,15 @@ public struct BeatEvent: Sendable, Equatable, BitwiseCopyable {
 
     /// How long before the beat the event left (s); negative when it left after the beat.
     public var lead: Double { beatTime - emissionTime }
+
+    /// The beat as a JSON line of docs/events.md (schema version 1), with the daemon's host time
+    /// and sequence number when given; ends with a newline.
+    public func jsonLine(hostTime: Double? = nil, seq: Int? = nil) -> String {
+        var s = String(cFormat: "{\"v\":1,\"event\":\"beat\",\"time\":%.4f,\"emitted\":%.4f,\"tempo\":%.2f,\"confidence\":%.3f,\"count\":%d,",
+                       beatTime, emissionTime, tempo, confidence, count)
+        s += predicted ? "\"predicted\":true" : "\"predicted\":false"
+        if let hostTime { s += String(cFormat: ",\"host_time\":%.6f", hostTime) }
+        if let seq { s += ",\"seq\":\(seq)" }
+        return s + "}\n"
+    }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Decides whether the input carries music worth tracking: within the last `gateHold` seconds the
 /// level of some hop must have reached its threshold and the activation must have risen above

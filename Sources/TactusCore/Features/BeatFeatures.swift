@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// madmom's online beat features (`RNNBeatProcessor(online=True)` pre-processing), one frame at a
 /// time: magnitude spectrum → logarithmic filterbank → log10(mul·x + add) → positive first

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Triangular filters on a logarithmic frequency axis, `bandsPerOctave` per octave between `fmin`
 /// and `fmax` (reference 440 Hz), merged where the FFT resolution makes them collide and each

@@ -1,8 +1,20 @@
 import CFFTW
-import Foundation
+import Glibc
 
 /// FFTW's planner is not thread-safe; plans are made under this lock (executing them is safe).
-let fftwPlannerLock = NSLock()
+let fftwPlannerLock = PlannerLock()
+
+/// A plain pthread mutex (Foundation's NSLock is outside FoundationEssentials; `Mutex` cannot
+/// hand the non-Sendable plan pointer out of its closure).
+final class PlannerLock: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
+        let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(m, nil)
+        return m
+    }()
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
+}
 
 /// Magnitude spectrum of one frame: Hann window (symmetric, as `np.hanning`), real FFT with a plan
 /// made once, magnitudes of the first `frameSize/2` bins (no Nyquist bin, no 1/N scaling), as
@@ -29,10 +41,12 @@ public final class MagnitudeSpectrum {
             // np.hanning: 0.5 − 0.5·cos(2πn/(N−1)), computed in double like numpy.
             window[n] = Float(0.5 - 0.5 * cos(2.0 * Double.pi * Double(n) / Double(frameSize - 1)))
         }
-        input = fftwf_alloc_real(frameSize)!
-        output = fftwf_alloc_complex(frameSize / 2 + 1)!
-        fftwPlannerLock.lock()
+        let input = fftwf_alloc_real(frameSize)!
+        let output = fftwf_alloc_complex(frameSize / 2 + 1)!
+        self.input = input
+        self.output = output
         // FFTW_ESTIMATE: the same algorithm on every run, so results are reproducible bit for bit.
+        fftwPlannerLock.lock()
         plan = fftwf_plan_dft_r2c_1d(Int32(frameSize), input, output, UInt32(FFTW_ESTIMATE))!
         fftwPlannerLock.unlock()
     }

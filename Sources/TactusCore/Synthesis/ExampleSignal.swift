@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// A generated drum groove with known beats: the embedded example for the quick start and a test
 /// signal. Kick on beats 1 and 3, snare on 2 and 4, closed hi-hat on eighth notes, a bass note on

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// The beat state space of the bar-pointer model (Krebs, Böck & Widmer, ISMIR 2015): one chain of
 /// states per tempo, one state per frame of the beat interval; the position inside the beat runs

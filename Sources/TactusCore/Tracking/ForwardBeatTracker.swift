@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// What the tracker concluded for one frame.
 public struct TrackerStep: Sendable, Equatable {

@@ -1,5 +1,5 @@
 import CSndfile
-import Foundation
+import Glibc
 
 /// Reads an audio file (anything the system's libsndfile decodes: WAV, FLAC, OGG/Vorbis, Opus,
 /// MP3, AIFF, ...), mixes its channels to mono by averaging and resamples it to the processing rate
@@ -19,18 +19,15 @@ public final class AudioFileReader {
     public init(path: String, blockSize: Int = 4096) throws(AudioFileError) {
         self.path = path
         self.blockSize = blockSize
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw AudioFileError(path: path, reason: .notFound)
-        }
-        guard !isDirectory.boolValue else {
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw AudioFileError(path: path, reason: .notFound) }
+        guard status.st_mode & S_IFMT != S_IFDIR else {
             throw AudioFileError(path: path, reason: .notReadable("is a directory"))
         }
-        guard FileManager.default.isReadableFile(atPath: path) else {
+        guard access(path, R_OK) == 0 else {
             throw AudioFileError(path: path, reason: .notReadable("permission denied"))
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-        if size == 0 { throw AudioFileError(path: path, reason: .empty) }
+        if status.st_size == 0 { throw AudioFileError(path: path, reason: .empty) }
         var info = SF_INFO()
         guard let handle = sf_open(path, Int32(SFM_READ), &info) else {
             let why = String(cString: sf_strerror(nil))

@@ -274,7 +274,7 @@ public final class ALSACapture: CaptureSource, @unchecked Sendable {
             }
             let io = get("IOID")
             if io == nil || io == "Input", let name = get("NAME") {
-                out.append((name, (get("DESC") ?? "").replacingOccurrences(of: "\n", with: " — ")))
+                out.append((name, (get("DESC") ?? "").replacing("\n", with: " — ")))
             }
             i += 1
         }

@@ -104,4 +104,7 @@ public enum MonotonicClock {
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
+
+    /// The same clock in seconds, for intervals measured by the service (not for the stream).
+    public static func seconds() -> Double { Double(nanos()) / 1e9 }
 }

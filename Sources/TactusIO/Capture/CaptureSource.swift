@@ -1,5 +1,4 @@
 import Atomics
-import Foundation
 import Glibc
 
 /// A live input: runs on its own thread until `stop` is set, pushing periods into the channel.
@@ -10,27 +9,23 @@ public protocol CaptureSource: AnyObject, Sendable {
 
 /// Starts a capture source on a dedicated thread, with SCHED_FIFO priority when permitted.
 public final class CaptureThread: @unchecked Sendable {
-    private let thread: Thread
-    private let done = DispatchSemaphore(value: 0)
+    private let thread: NamedThread
 
     public init(source: CaptureSource, channel: CaptureChannel, stop: UnsafeAtomic<Bool>, priority: Int) {
-        let done = self.done
-        thread = Thread {
+        thread = NamedThread(name: "tactus-capture") {
             if priority > 0 {
                 var param = sched_param(sched_priority: Int32(priority))
                 let rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param)
                 channel.notify(rc == 0 ? .realtime : .realtimeDenied, Int64(rc == 0 ? priority : Int(rc)))
             }
             source.run(into: channel, stop: stop)
-            done.signal()
         }
-        thread.name = "tactus-capture"
     }
 
     public func start() { thread.start() }
 
     /// Waits for the loop to return (after `stop` was set); false on timeout.
-    public func join(timeout: Double) -> Bool { done.wait(timeout: .now() + timeout) == .success }
+    public func join(timeout: Double) -> Bool { thread.join(timeout: timeout) }
 }
 
 /// Sleeps on CLOCK_MONOTONIC until an absolute time (ns): pacing, MIDI clock ticks.

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import TactusCore
 
 /// Loads a Tactus weight file from disk (format: docs/weight-format.md).

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import TactusCore
 
 /// Per-target encoder with the little state some presets need.
@@ -60,7 +60,7 @@ public struct OSCSchema: Sendable {
             guard abs(e.tempo - lastTempoSent) >= 0.5 else { return ([], []) }
             lastTempoSent = e.tempo
             let bpm = (e.tempo * 10).rounded() / 10
-            let command = ma3Command.replacingOccurrences(of: "%bpm", with: bpm == bpm.rounded() ? String(Int(bpm)) : String(bpm))
+            let command = ma3Command.replacing("%bpm", with: bpm == bpm.rounded() ? String(Int(bpm)) : String(bpm))
             return ([.message(address: "/cmd", arguments: [.string(command)])], [])
         }
     }

@@ -1,5 +1,4 @@
 import Atomics
-import Foundation
 import Glibc
 import TactusCore
 
@@ -51,9 +50,9 @@ public final class ProcessingLoop: @unchecked Sendable {
     /// Stream time (s) of the last sample processed, as a Double bit pattern.
     public let streamTimeBits = UnsafeAtomic<UInt64>.create(0)
     private var seq = 0
-    /// Per-period processing cost (ns) of the last 65,536 periods (11 min in real time), for the
-    /// statistics: read through `finishedCosts`.
-    private let costs: RecentValues<Int64>
+    /// Per-period processing cost (µs) over the run, for the statistics: read through
+    /// `finishedCosts`.
+    private let costs = QuantileHistogram(lowest: 0.1, highest: 1e7)
     /// Set (releasing) when `run` returned: what the loop wrote is then safe to read.
     private let finished = UnsafeAtomic<Bool>.create(false)
 
@@ -71,7 +70,7 @@ public final class ProcessingLoop: @unchecked Sendable {
     private var hostOffset: Double = .nan
     private var streamSamples = 0
 
-    public init(pipeline: BeatPipeline, channel: CaptureChannel, eventCapacity: Int = 4096, costCapacity: Int = 1 << 16) {
+    public init(pipeline: BeatPipeline, channel: CaptureChannel, eventCapacity: Int = 4096) {
         self.pipeline = pipeline
         self.channel = channel
         events = SPSCRing(capacity: eventCapacity, filler: .empty)
@@ -79,7 +78,6 @@ public final class ProcessingLoop: @unchecked Sendable {
         input = .allocate(capacity: 1 << 16)
         zeros = .allocate(capacity: 4096)
         zeros.initialize(repeating: 0)
-        costs = RecentValues(capacity: costCapacity, filler: 0)
     }
 
     /// Output thread: waits until events were queued or `timeout` seconds passed.
@@ -129,11 +127,8 @@ public final class ProcessingLoop: @unchecked Sendable {
         }
     }
 
-    /// The per-period costs (ns), once `run` has returned; nil while it runs.
-    public func finishedCosts() -> [Int64]? {
-        guard finished.load(ordering: .acquiring) else { return nil }
-        return costs.values
-    }
+    /// The per-period costs (µs), once `run` has returned; nil while it runs.
+    public func finishedCosts() -> QuantileHistogram? { finished.load(ordering: .acquiring) ? costs : nil }
 
     /// Processes every period waiting in the channel.
     public func drain() {
@@ -144,7 +139,7 @@ public final class ProcessingLoop: @unchecked Sendable {
             let frames = min(stamp.frames, input.count)
             let got = channel.samples.read(into: UnsafeMutableBufferPointer(rebasing: input[0..<frames]))
             process(stamp, samples: UnsafeBufferPointer(rebasing: input[0..<got]))
-            costs.record(MonotonicClock.nanos() - start)
+            costs.record(Double(MonotonicClock.nanos() - start) / 1000)
             hops.wrappingIncrement(ordering: .relaxed)
         }
     }

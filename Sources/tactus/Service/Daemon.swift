@@ -1,5 +1,5 @@
 import Atomics
-import Foundation
+import Glibc
 import Logging
 import TactusCore
 import TactusIO
@@ -78,7 +78,7 @@ final class Daemon {
         }
         let (processing, channel, written) = (processing, channel, output.written)
         output.status = {
-            String(format: "{\"v\":1,\"event\":\"status\",\"tempo\":%.2f,\"confidence\":%.3f,\"beats\":%d,\"xruns\":%d,\"dropped\":%d}",
+            String(cFormat: "{\"v\":1,\"event\":\"status\",\"tempo\":%.2f,\"confidence\":%.3f,\"beats\":%d,\"xruns\":%d,\"dropped\":%d}",
                    Double(bitPattern: processing.tempoBits.load(ordering: .relaxed)),
                    Double(bitPattern: processing.confidenceBits.load(ordering: .relaxed)),
                    written.load(ordering: .relaxed), channel.xruns.load(ordering: .relaxed),
@@ -101,13 +101,13 @@ final class Daemon {
         }
         #if DEBUG
         // Fault injection (tests only; compiled out of release builds): see FaultPlan.
-        let environment = ProcessInfo.processInfo.environment
+        func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
         do {
-            if let spec = environment["TACTUS_FAULTS_CAPTURE"], let alsa = source as? ALSACapture {
+            if let spec = environment("TACTUS_FAULTS_CAPTURE"), let alsa = source as? ALSACapture {
                 alsa.faults = try FaultPlan(spec)
                 log.warning("fault injection at the capture: \(spec)")
             }
-            if let spec = environment["TACTUS_FAULTS_OSC"] {
+            if let spec = environment("TACTUS_FAULTS_OSC") {
                 let plan = try FaultPlan(spec)
                 for (sender, _) in targets { sender.faults = plan }
                 log.warning("fault injection at the OSC targets: \(spec)")
@@ -127,32 +127,19 @@ final class Daemon {
     }
 
     func run(duration: Double?) -> Summary {
-        let started = Date()
+        let started = MonotonicClock.seconds()
         let cpuStart = CPUTime.seconds()
-        let processingDone = DispatchSemaphore(value: 0)
-        let outputDone = DispatchSemaphore(value: 0)
-        let p = Thread { [processing, stopProcessing] in
+        let p = NamedThread(name: "tactus-process") { [processing, stopProcessing] in
             processing.run(stop: stopProcessing)
-            processingDone.signal()
         }
-        p.name = "tactus-process"
         let writer = output
-        let o = Thread { [stopOutput] in
+        let o = NamedThread(name: "tactus-output") { [stopOutput] in
             writer.run(stop: stopOutput)
-            outputDone.signal()
         }
-        o.name = "tactus-output"
         let capture = CaptureThread(source: source, channel: channel, stop: stopCapture,
                                     priority: config.capture.realtimePriority)
-        let midiDone = DispatchSemaphore(value: 0)
-        if let midi {
-            let m = Thread { [stopMIDI] in
-                midi.run(stop: stopMIDI)
-                midiDone.signal()
-            }
-            m.name = "tactus-midi"
-            m.start()
-        }
+        let m = midi.map { midi in NamedThread(name: "tactus-midi") { [stopMIDI] in midi.run(stop: stopMIDI) } }
+        m?.start()
         p.start()
         o.start()
         capture.start()
@@ -160,24 +147,24 @@ final class Daemon {
         let input = config.capture.source == .alsa ? "ALSA device '\(config.capture.device)'" : "file '\(config.capture.file)'"
         announce(.info, "started", "running: capture \(input)")
 
-        var lastStatus = Date.distantPast, lastWatchdog = Date.distantPast
+        var lastStatus = -Double.infinity, lastWatchdog = -Double.infinity
         var inputEnded = false
         var reason = "signal"
         while stopSignal.load(ordering: .relaxed) == 0 && !inputEnded {
-            if let duration, Date().timeIntervalSince(started) >= duration { reason = "duration"; break }
+            if let duration, MonotonicClock.seconds() - started >= duration { reason = "duration"; break }
             sleepSeconds(0.05)
             inputEnded = drainNotices()
             if inputEnded { reason = "input ended" }
             watchLockAndInput()
             if reloadSignal.exchange(0, ordering: .relaxed) > 0 { reload() }
             processing.releaseRetired()
-            let now = Date()
-            if now.timeIntervalSince(lastStatus) >= config.service.statusInterval {
+            let now = MonotonicClock.seconds()
+            if now - lastStatus >= config.service.statusInterval {
                 notifier.notify("STATUS=\(statusLine())")
                 lastStatus = now
             }
             // Watchdog only while the processing loop is alive: a stalled pipeline gets restarted.
-            if let interval = notifier.watchdogInterval, now.timeIntervalSince(lastWatchdog) >= interval,
+            if let interval = notifier.watchdogInterval, now - lastWatchdog >= interval,
                MonotonicClock.nanos() - processing.heartbeatNanos.load(ordering: .relaxed) < 2_000_000_000 {
                 notifier.notify("WATCHDOG=1")
                 lastWatchdog = now
@@ -189,15 +176,15 @@ final class Daemon {
         if !capture.join(timeout: 1) { log.warning("capture thread did not stop within 1 s") }
         stopProcessing.store(true, ordering: .relaxed)
         channel.poke()
-        _ = processingDone.wait(timeout: .now() + 1)
+        _ = p.join(timeout: 1)
         stopOutput.store(true, ordering: .relaxed)
         processing.pokeOutput()
-        _ = outputDone.wait(timeout: .now() + 1)
+        _ = o.join(timeout: 1)
         // MIDI last: the beats the output thread handed over are in; Stop and BY go out.
         stopMIDI.store(true, ordering: .relaxed)
-        if midi != nil { _ = midiDone.wait(timeout: .now() + 1) }
+        _ = m?.join(timeout: 1)
         _ = drainNotices()
-        return summary(wall: Date().timeIntervalSince(started), cpu: CPUTime.seconds() - cpuStart)
+        return summary(wall: MonotonicClock.seconds() - started, cpu: CPUTime.seconds() - cpuStart)
     }
 
     /// Logs what the capture thread reported; returns true when a file input ended.
@@ -225,6 +212,9 @@ final class Daemon {
             case .realtime: log.info("capture thread at SCHED_FIFO priority \(n.value)")
             case .realtimeDenied: log.warning("no real-time priority for the capture thread (error \(n.value)): running at normal priority; grant LimitRTPRIO or CAP_SYS_NICE")
             case .ended:
+                if let why = (source as? PacedFileCapture)?.failure.withLock({ $0 }) {
+                    log.error("capture.file: decoding stopped: \(why)")
+                }
                 announce(.notice, "input_ended", "input ended")
                 ended = true
             }
@@ -273,7 +263,7 @@ final class Daemon {
 
     private var wasLocked = false
     private var repairedReported = 0
-    private var lastRepairPost = Date.distantPast
+    private var lastRepairPost = -Double.infinity
 
     /// Lock and unlock of the emitter, and repaired (NaN, infinite, huge) input, as notices; polled
     /// every 50 ms, so a lock shorter than that may go unreported.
@@ -283,12 +273,12 @@ final class Daemon {
             wasLocked = locked
             let tempo = Double(bitPattern: processing.tempoBits.load(ordering: .relaxed))
             let confidence = Double(bitPattern: processing.confidenceBits.load(ordering: .relaxed))
-            announce(.info, locked ? "lock" : "unlock", locked ? String(format: "locked at %.1f BPM", tempo) : "lock lost",
-                     [("tempo", String(format: "%.2f", tempo)), ("confidence", String(format: "%.3f", confidence))])
+            announce(.info, locked ? "lock" : "unlock", locked ? String(cFormat: "locked at %.1f BPM", tempo) : "lock lost",
+                     [("tempo", String(cFormat: "%.2f", tempo)), ("confidence", String(cFormat: "%.3f", confidence))])
         }
         let repaired = processing.repairedSamples.load(ordering: .relaxed)
-        if repaired > repairedReported && Date().timeIntervalSince(lastRepairPost) >= 1 {
-            lastRepairPost = Date()
+        if repaired > repairedReported && MonotonicClock.seconds() - lastRepairPost >= 1 {
+            lastRepairPost = MonotonicClock.seconds()
             let m = "input: \(repaired - repairedReported) samples were NaN, infinite or beyond full scale ×64; replaced"
             // Logged once; a notice at most once a second while it goes on.
             if repairedReported == 0 { log.warning("\(m) (further repairs counted in the notices)") }
@@ -300,19 +290,19 @@ final class Daemon {
     private func statusLine() -> String {
         let tempo = Double(bitPattern: processing.tempoBits.load(ordering: .relaxed))
         let confidence = Double(bitPattern: processing.confidenceBits.load(ordering: .relaxed))
-        return String(format: "tempo %.1f BPM, confidence %.2f, beats %d, xruns %d", tempo, confidence,
+        return String(cFormat: "tempo %.1f BPM, confidence %.2f, beats %d, xruns %d", tempo, confidence,
                       output.written.load(ordering: .relaxed), channel.xruns.load(ordering: .relaxed))
     }
 
     private func summary(wall: Double, cpu: Double) -> Summary {
         // Read only what threads that have finished wrote (nil: one did not stop within its timeout).
-        let costs = (processing.finishedCosts() ?? []).map { Double($0) / 1000 }.sorted()
-        let latencies = (output.finishedLatencies() ?? []).sorted()
-        let midiLateness = (midi?.finishedLateness() ?? []).sorted()
-        func q(_ v: [Double], _ p: Double) -> Double { v.isEmpty ? 0 : v[min(v.count - 1, Int(Double(v.count - 1) * p))] }
+        let costs = processing.finishedCosts()
+        let latencies = output.finishedLatencies()
+        let midiLateness = midi?.finishedLateness()
+        func q(_ h: QuantileHistogram?, _ p: Double) -> Double { h?.quantile(p) ?? 0 }
         let fields: [(String, String)] = [
-            ("wall_s", String(format: "%.3f", wall)), ("cpu_s", String(format: "%.3f", cpu)),
-            ("cpu_share", String(format: "%.5f", wall > 0 ? cpu / wall : 0)),
+            ("wall_s", String(cFormat: "%.3f", wall)), ("cpu_s", String(cFormat: "%.3f", cpu)),
+            ("cpu_share", String(cFormat: "%.5f", wall > 0 ? cpu / wall : 0)),
             ("rss_kib", "\(CPUTime.residentKiB())"), ("max_rss_kib", "\(CPUTime.maxResidentKiB())"),
             ("periods", "\(processing.hops.load(ordering: .relaxed))"),
             ("events", "\(output.written.load(ordering: .relaxed))"),
@@ -320,15 +310,15 @@ final class Daemon {
             ("dropped_periods", "\(channel.droppedPeriods.load(ordering: .relaxed))"),
             ("xruns", "\(channel.xruns.load(ordering: .relaxed))"),
             ("repaired_samples", "\(processing.repairedSamples.load(ordering: .relaxed))"),
-            ("stream_s", String(format: "%.4f", Double(bitPattern: processing.streamTimeBits.load(ordering: .relaxed)))),
-            ("cost_us_p50", String(format: "%.2f", q(costs, 0.5))), ("cost_us_p99", String(format: "%.2f", q(costs, 0.99))),
-            ("latency_ms_p50", String(format: "%.3f", q(latencies, 0.5))),
-            ("latency_ms_p99", String(format: "%.3f", q(latencies, 0.99))),
+            ("stream_s", String(cFormat: "%.4f", Double(bitPattern: processing.streamTimeBits.load(ordering: .relaxed)))),
+            ("cost_us_p50", String(cFormat: "%.2f", q(costs, 0.5))), ("cost_us_p99", String(cFormat: "%.2f", q(costs, 0.99))),
+            ("latency_ms_p50", String(cFormat: "%.3f", q(latencies, 0.5))),
+            ("latency_ms_p99", String(cFormat: "%.3f", q(latencies, 0.99))),
             ("midi_messages", "\(midi?.messages.load(ordering: .relaxed) ?? 0)"),
             ("midi_rtp_sent", "\(midi?.rtpSent() ?? 0)"),
-            ("midi_lateness_ms_p50", String(format: "%.4f", q(midiLateness, 0.5))),
-            ("midi_lateness_ms_p99", String(format: "%.4f", q(midiLateness, 0.99))),
-            ("midi_lateness_ms_max", String(format: "%.4f", midiLateness.last ?? 0)),
+            ("midi_lateness_ms_p50", String(cFormat: "%.4f", q(midiLateness, 0.5))),
+            ("midi_lateness_ms_p99", String(cFormat: "%.4f", q(midiLateness, 0.99))),
+            ("midi_lateness_ms_max", String(cFormat: "%.4f", max(0, midiLateness?.maximum ?? 0))),
         ]
         return Summary(json: "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}\n")
     }

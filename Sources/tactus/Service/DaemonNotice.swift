@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// A state change of the daemon as a JSON line (docs/events.md, "Notices"): device opened, lost
 /// or unavailable, capture gap, tempo lock and unlock, output target failing and recovering,
@@ -12,7 +12,7 @@ struct DaemonNotice {
 
     func json(streamTime: Double, hostNanos: Int64) -> String {
         var s = "{\"v\":1,\"event\":\"notice\",\"kind\":\"\(kind)\""
-        s += String(format: ",\"time\":%.4f,\"host_time\":%.6f", streamTime, Double(hostNanos) / 1e9)
+        s += String(cFormat: ",\"time\":%.4f,\"host_time\":%.6f", streamTime, Double(hostNanos) / 1e9)
         for (k, v) in fields { s += ",\"\(k)\":\(v)" }
         s += ",\"message\":\(Self.quoted(message))}"
         return s
@@ -28,7 +28,7 @@ struct DaemonNotice {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+            case _ where u.value < 0x20: out += String(cFormat: "\\u%04x", u.value)
             default: out.unicodeScalars.append(u)
             }
         }

@@ -1,5 +1,6 @@
 import Atomics
-import Foundation
+import Glibc
+import Synchronization
 import TactusCore
 import TactusIO
 
@@ -16,8 +17,7 @@ final class EventWriter: @unchecked Sendable {
     /// Called (on this thread) when a target starts or stops failing: logged once per change.
     let report: (String) -> Void
     /// Notices waiting to be written (posted by the main thread or this one).
-    private let noticeLock = NSLock()
-    private var notices: [String] = []
+    private let notices = Mutex<[String]>([])
     /// Stream time (s) of the newest processed sample, for notices.
     var streamTime: () -> Double = { 0 }
     /// JSON lines also go to these: stdout, a UNIX socket for `tactus monitor`, a UDP target.
@@ -31,8 +31,8 @@ final class EventWriter: @unchecked Sendable {
     var statusInterval = 0.25
     private var lastStatus: Int64 = 0
     let written = UnsafeAtomic<Int>.create(0)
-    /// Capture-to-event latencies (ms), kept for the statistics (read after `run` returned).
-    private let latencyValues = RecentValues<Double>(capacity: 1 << 16, filler: 0)
+    /// Capture-to-event latencies (ms) over the run, for the statistics (read after `run` returned).
+    private let latencyValues = QuantileHistogram(lowest: 0.001, highest: 1e5)
 
     init(events: SPSCRing<DaemonEvent>, osc: [(UDPSender, OSCSchema)] = [],
          report: @escaping (String) -> Void = { _ in }, wait: @escaping (Double) -> Void) {
@@ -49,23 +49,21 @@ final class EventWriter: @unchecked Sendable {
     private let finished = UnsafeAtomic<Bool>.create(false)
 
     /// The latencies, once `run` has returned; nil while it runs.
-    func finishedLatencies() -> [Double]? { finished.load(ordering: .acquiring) ? latencyValues.values : nil }
+    func finishedLatencies() -> QuantileHistogram? { finished.load(ordering: .acquiring) ? latencyValues : nil }
 
     /// Queues a notice line; the output thread writes it with the next batch (within 0.2 s).
     func post(_ notice: DaemonNotice) {
         let line = notice.json(streamTime: streamTime(), hostNanos: MonotonicClock.nanos())
-        noticeLock.lock()
-        notices.append(line)
-        noticeLock.unlock()
+        notices.withLock { $0.append(line) }
     }
 
     private func takeNotices() -> String {
-        noticeLock.lock()
-        defer { noticeLock.unlock() }
-        guard !notices.isEmpty else { return "" }
-        let text = notices.joined(separator: "\n") + "\n"
-        notices.removeAll(keepingCapacity: true)
-        return text
+        notices.withLock { notices in
+            guard !notices.isEmpty else { return "" }
+            let text = notices.joined(separator: "\n") + "\n"
+            notices.removeAll(keepingCapacity: true)
+            return text
+        }
     }
 
     /// Per OSC target: whether it is failing, with which errno, and when a send last failed.
@@ -108,8 +106,8 @@ final class EventWriter: @unchecked Sendable {
         guard abs(tempo - reportedTempo) >= 1 else { return }
         let previous = reportedTempo
         reportedTempo = tempo
-        post(DaemonNotice(kind: "tempo", message: String(format: "tempo %.1f BPM", tempo),
-                          fields: [("tempo", String(format: "%.2f", tempo)), ("previous", String(format: "%.2f", previous))]))
+        post(DaemonNotice(kind: "tempo", message: String(cFormat: "tempo %.1f BPM", tempo),
+                          fields: [("tempo", String(cFormat: "%.2f", tempo)), ("previous", String(cFormat: "%.2f", previous))]))
     }
 
     /// Writes a block of JSON lines to every line output.
@@ -117,7 +115,7 @@ final class EventWriter: @unchecked Sendable {
         guard !text.isEmpty else { return }
         socket?.write(text)
         if let jsonUDP { for line in text.split(separator: "\n") { jsonUDP.send(Array(line.utf8)) } }
-        if toStdout { FileHandle.standardOutput.write(Data(text.utf8)) }
+        if toStdout { Console.write(text, to: STDOUT_FILENO) }
     }
 
     /// `/tactus/phase` to generic OSC targets this many times a second (0 = off).
@@ -193,9 +191,7 @@ final class EventWriter: @unchecked Sendable {
                 lastBeat = (d.beatHostNanos, d.event.tempo)
                 reportTempoChange(d.event.tempo)
                 let e = d.event
-                text += String(format: "{\"v\":1,\"event\":\"beat\",\"time\":%.4f,\"emitted\":%.4f,\"tempo\":%.2f,\"confidence\":%.3f,\"count\":%d,\"predicted\":%@,\"host_time\":%.6f,\"seq\":%d}\n",
-                               e.beatTime, e.emissionTime, e.tempo, e.confidence, e.count, e.predicted ? "true" : "false",
-                               Double(d.beatHostNanos) / 1e9, d.seq)
+                text += e.jsonLine(hostTime: Double(d.beatHostNanos) / 1e9, seq: d.seq)
                 latencyValues.record(Double(d.readyNanos - d.captureNanos) / 1e6)
             }
             // OSC first: it is the time-critical output; stdout may be a slow pipe.

@@ -1,5 +1,6 @@
-import Foundation
+import Glibc
 import TactusCore
+import TactusIO
 import Logging
 import Synchronization
 
@@ -11,11 +12,11 @@ struct JournalLogHandler: LogHandler {
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
     let label: String
-    static let window: TimeInterval = 10
+    static let window = 10.0
 
     private struct Repeat {
         var text = ""
-        var since = Date.distantPast
+        var since = -Double.infinity
         var count = 0
     }
 
@@ -44,9 +45,9 @@ struct JournalLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         let text = "<\(Self.priority(event.level))>\(label): \(event.message)"
-        let now = Date()
+        let now = MonotonicClock.seconds()
         let lines: [String] = Self.last.withLock { r in
-            if r.text == text && now.timeIntervalSince(r.since) < Self.window {
+            if r.text == text && now - r.since < Self.window {
                 r.count += 1
                 return []
             }
@@ -56,7 +57,7 @@ struct JournalLogHandler: LogHandler {
             out.append(text)
             return out
         }
-        for line in lines { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        for line in lines { Console.write(line + "\n", to: STDERR_FILENO) }
     }
 }
 

@@ -13,7 +13,7 @@ final class MIDIClockOutput: @unchecked Sendable {
     let rtp: RTPMIDISession?
     let alsa: ALSASequencerSink?
     /// Send time minus due time (ms) of each message: the clock's jitter on this machine.
-    private let lateness = RecentValues<Double>(capacity: 1 << 16, filler: 0)
+    private let lateness = QuantileHistogram(lowest: 0.001, highest: 1e5)
     private let finished = UnsafeAtomic<Bool>.create(false)
     let messages = UnsafeAtomic<Int>.create(0)
     let droppedBeats = UnsafeAtomic<Int>.create(0)
@@ -45,7 +45,7 @@ final class MIDIClockOutput: @unchecked Sendable {
     func rtpSent() -> Int { finished.load(ordering: .acquiring) ? rtp?.sent ?? 0 : 0 }
 
     /// The lateness values, once `run` has returned.
-    func finishedLateness() -> [Double]? { finished.load(ordering: .acquiring) ? lateness.values : nil }
+    func finishedLateness() -> QuantileHistogram? { finished.load(ordering: .acquiring) ? lateness : nil }
 
     private func send(_ message: MIDIClockEvent) {
         let due = Int64(message.time * 1e9)
