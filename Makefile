@@ -1,5 +1,5 @@
 # Shortcuts for the scripts in tools/ (they hold the logic; see README.md).
-.PHONY: build test fuzz sanitize quickstart
+.PHONY: build test fuzz sanitize quickstart install
 build:
 	swift build -c release
 test:
@@ -10,3 +10,5 @@ sanitize:
 	tools/sanitize.sh
 quickstart:
 	tools/quickstart.sh
+install:
+	tools/install.sh

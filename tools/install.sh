@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 prefix=${PREFIX:-/usr/local}
 destdir=${DESTDIR:-}
 tools/install-deps.sh
-swift build -c release --product tactus
-install -D -m 0755 .build/release/tactus "$destdir$prefix/bin/tactus"
+# The Swift runtime linked in statically: the service needs no toolchain at run time, and only
+# the pages of the runtime it touches stay resident (18.5 MiB RSS instead of 22 MiB; bench/RESULTS.md).
+swift build -c release --product tactus --static-swift-stdlib --scratch-path .build-install
+install -D -m 0755 .build-install/release/tactus "$destdir$prefix/bin/tactus"
 install -d -m 0755 "$destdir/etc/tactus"
 if [ ! -e "$destdir/etc/tactus/tactus.toml" ]; then
     install -m 0644 config/tactus.toml "$destdir/etc/tactus/tactus.toml"

@@ -18,6 +18,8 @@ public final class PacedFileCapture: CaptureSource, @unchecked Sendable {
     /// Decoded samples ahead of the pace.
     private let decoded: SPSCRing<Float>
     private let decoderDone = UnsafeAtomic<Bool>.create(false)
+    /// Wakes a decoder waiting for room in the ring (at the end).
+    private let decoderWake = WakeSemaphore()
     private let period: UnsafeMutableBufferPointer<Float>
     private let firstReader: Mutex<AudioFileReader?>
     /// Why decoding stopped early (a read error after the header), once `run` has returned.
@@ -76,6 +78,7 @@ public final class PacedFileCapture: CaptureSource, @unchecked Sendable {
             count += 1
         }
         decoderDone.store(true, ordering: .relaxed)  // tells a decoder still filling to stop
+        decoderWake.post()
         _ = decoder.join(timeout: 1)
         channel.notify(.ended)
     }
@@ -100,7 +103,9 @@ public final class PacedFileCapture: CaptureSource, @unchecked Sendable {
                             decoded.write(UnsafeBufferPointer(rebasing: block[offset..<(offset + n)]))
                             offset += n
                         } else {
-                            sleepUntil(MonotonicClock.nanos() + 2_000_000)
+                            // Full: sleep while the pace takes half the ring (~0.7 s in real
+                            // time), so the decoder wakes twice a ring, not every few ms.
+                            decoderWake.wait(timeout: Double(decoded.capacity / 2) / Double(sampleRate) / speed)
                         }
                     }
                 }

@@ -152,7 +152,7 @@ final class Daemon {
         var reason = "signal"
         while stopSignal.load(ordering: .relaxed) == 0 && !inputEnded {
             if let duration, MonotonicClock.seconds() - started >= duration { reason = "duration"; break }
-            sleepSeconds(0.05)
+            sleepSeconds(0.1)  // signals, notices, status and watchdog: 10 times a second is plenty
             inputEnded = drainNotices()
             if inputEnded { reason = "input ended" }
             watchLockAndInput()
