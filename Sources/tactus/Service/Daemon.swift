@@ -340,15 +340,17 @@ enum CPUTime {
             + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
     }
 
-    static func maxResidentKiB() -> Int {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return usage.ru_maxrss
-    }
+    /// Peak resident memory of this process image (VmHWM). Not getrusage's ru_maxrss: Linux
+    /// carries that across execve, so a daemon started by a large process (a test harness that
+    /// holds an hour of audio) would report its parent's memory as its own peak.
+    static func maxResidentKiB() -> Int { statusField("VmHWM:") }
 
-    static func residentKiB() -> Int {
+    static func residentKiB() -> Int { statusField("VmRSS:") }
+
+    /// A "kB" field of /proc/self/status.
+    private static func statusField(_ name: String) -> Int {
         guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        for line in s.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        for line in s.split(separator: "\n") where line.hasPrefix(name) {
             return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
         }
         return 0
