@@ -95,7 +95,7 @@ private struct TOMLParser {
                 try expect(UInt8(ascii: "="), "expected '=' after the key '\(key.joined(separator: "."))'")
                 skipBlanks()
                 let value = try parseValue()
-                try define(current + key, value, line: keyLine, dotted: true)
+                try define(key, value, line: keyLine)
             }
             try endOfLine()
         }
@@ -196,26 +196,19 @@ private struct TOMLParser {
         return path
     }
 
-    /// Records `value` at `path` (flattening inline tables into leaves).
-    private mutating func define(_ path: [String], _ value: TOMLDocument.Value, line: Int, dotted: Bool) throws(TOMLError) {
-        let prefixLength = dotted ? current.count : 0
-        let parent = try resolvePrefix(Array(path[prefixLength..<(path.count - 1)]), creating: .dottedTable,
-                                       fromHeader: false, base: Array(path[..<prefixLength]))
-        let full = parent + [path.last!]
+    /// Records `key = value` in the current table (dotted keys make tables on the way).
+    private mutating func define(_ key: [String], _ value: TOMLDocument.Value, line: Int) throws(TOMLError) {
+        let parent = try resolvePrefix(Array(key.dropLast()), creating: .dottedTable, fromHeader: false, base: current)
+        let full = parent + [key.last!]
         guard defined[full] == nil else { throw fail("'\(full.joined(separator: "."))' is defined twice") }
-        if case .table(let fields) = value {
-            defined[full] = .inlineTable
-            for name in fields.keys.sorted() { try defineInline(full + [name], fields[name]!, line: line) }
-        } else {
-            defined[full] = .value
-            entries.append(.init(key: full, value: value, line: line))
-        }
+        try record(full, value, line: line)
     }
 
-    private mutating func defineInline(_ path: [String], _ value: TOMLDocument.Value, line: Int) throws(TOMLError) {
+    /// An inline table becomes its leaves (it is closed: nothing may be added to it later).
+    private mutating func record(_ path: [String], _ value: TOMLDocument.Value, line: Int) throws(TOMLError) {
         if case .table(let fields) = value {
             defined[path] = .inlineTable
-            for name in fields.keys.sorted() { try defineInline(path + [name], fields[name]!, line: line) }
+            for name in fields.keys.sorted() { try record(path + [name], fields[name]!, line: line) }
         } else {
             defined[path] = .value
             entries.append(.init(key: path, value: value, line: line))
