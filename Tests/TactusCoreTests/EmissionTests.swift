@@ -97,6 +97,27 @@ import Testing
         #expect(opened)
     }
 
+    /// What the tracker may learn from is wider than what may leave: quiet music with weak
+    /// activations or little input novelty keeps its tempo and phase evidence (a solo guitar had
+    /// drifted to double tempo while the gate withheld it: valid F 0.755 → 0.808, issue 3); only
+    /// silence and repaired input are withheld.
+    @Test func theTrackerHearsQuietMusicThatTheGateDoesNotLetOut() {
+        let gate = SignalGate(config: EmissionConfig(), frameRate: 100)
+        let loud = [Float](repeating: 0.01, count: 441), silent = [Float](repeating: 0, count: 441)
+        func feed(_ hop: [Float], _ a: Float) -> Bool { hop.withUnsafeBufferPointer { gate.update(hop: $0, activation: a, flux: 1) } }
+        for i in 0..<300 {
+            #expect(!feed(loud, i % 60 == 0 ? 0.05 : 0.01), "no onset above 0.08, no novelty: nothing leaves")
+            #expect(gate.isInformative == true, "but the frame is evidence (−40 dBFS)")
+        }
+        for _ in 0..<250 { _ = feed(silent, 0) }
+        #expect(!gate.isOpen && !gate.isInformative, "silence beyond the hold: neither")
+        _ = feed(loud, 0.01)
+        #expect(gate.isInformative, "sound again: evidence at once")
+        gate.distrustInput()
+        _ = feed(loud, 0.01)
+        #expect(!gate.isInformative, "repaired input is no evidence")
+    }
+
     /// The whole pipeline: no beats in silence or in −40 dBFS pink noise; beats ahead on music.
     @Test func pipelineIsQuietInSilenceAndNoiseAndPredictsOnMusic() throws {
         func beats(_ samples: [Float]) throws -> [BeatEvent] {

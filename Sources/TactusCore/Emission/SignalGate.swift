@@ -4,8 +4,9 @@ import Glibc
 /// level of some hop must have reached its threshold and the activation must have risen above
 /// its threshold at least `gateOnsets` times, and within 8 s the input's own spectral flux must
 /// have jumped twice (`gateContrast`); repaired input shuts it for `gateHold`. Closed in silence,
-/// steady noise and steady tones, where the tracker is told the frame carries no evidence and no
-/// beat leaves.
+/// steady noise and steady tones: no beat leaves. The tracker is told a frame carries no evidence
+/// only in silence and after repaired input (`isInformative`): withholding quiet music with weak
+/// activations made it drift to double tempo.
 public final class SignalGate {
     public let config: EmissionConfig
     private let holdFrames: Int
@@ -15,6 +16,10 @@ public final class SignalGate {
     private var frame = 0
     private var framesSinceLoud: Int
     public private(set) var isOpen = false
+    /// Whether the frame is evidence for the tracker: as `isOpen`, but without the activation
+    /// condition. Quiet music with few activation peaks (a solo guitar) keeps the tempo and phase
+    /// it has; only silence, steady noise and repaired input are withheld from the tracker.
+    public private(set) var isInformative = false
     /// Level of the newest hop (dBFS).
     public private(set) var level: Double = -.infinity
     /// Input novelty of the newest frame: spectral flux over its causal 1 s running mean (0 in the
@@ -54,6 +59,7 @@ public final class SignalGate {
         frame = 0
         framesSinceLoud = holdFrames
         isOpen = false
+        isInformative = false
         level = -.infinity
         novelty = 0
         fluxMean = 0
@@ -84,9 +90,10 @@ public final class SignalGate {
             framesSinceLoud += 1
         }
         // A threshold of 0 asks nothing of the activation (or of the input's novelty).
-        let active = (config.gateActivation <= 0 || recentOnsets) && (config.gateContrast <= 0 || recentlyNovel)
+        let novel = config.gateContrast <= 0 || recentlyNovel
         if distrustFrames > 0 { distrustFrames -= 1 }
-        isOpen = framesSinceLoud < holdFrames && active && distrustFrames == 0
+        isInformative = framesSinceLoud < holdFrames && distrustFrames == 0
+        isOpen = isInformative && novel && (config.gateActivation <= 0 || recentOnsets)
         return isOpen
     }
 }

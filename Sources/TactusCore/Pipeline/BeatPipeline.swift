@@ -86,7 +86,7 @@ public final class BeatPipeline {
                 gate.distrustInput()
             }
             let open = gate.update(hop: newest, activation: a, flux: features.flux) || !predictive
-            let step = tracker.process(activation: a, informative: open)
+            let step = tracker.process(activation: a, informative: gate.isInformative || !predictive)
             let time = Double(index * hop) / rate
             let event = emitter.process(step: step, time: time, gateOpen: open)
             try onFrame(FrameResult(frame: index, time: time, activation: a, tracker: step, event: event,
