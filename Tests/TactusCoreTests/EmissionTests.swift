@@ -82,19 +82,26 @@ import Testing
     /// when a network oscillates) do not open the gate; two sharp changes of the input within the
     /// novelty hold let them; the first second is warm-up, not an onset.
     @Test func gateWantsTheInputItselfToChange() {
-        let gate = SignalGate(config: EmissionConfig(), frameRate: 100)
-        let loud = [Float](repeating: 0.1, count: 441)
-        func feed(_ a: Float, flux: Float) -> Bool { loud.withUnsafeBufferPointer { gate.update(hop: $0, activation: a, flux: flux) } }
-        _ = feed(0.01, flux: 40)  // a loud start: inside the warm-up
-        for i in 0..<600 { #expect(!feed(i % 20 == 0 ? 0.5 : 0.01, flux: 4 + Float(i % 7) * 0.5), "frame \(i)") }
-        #expect(gate.novelty < 2.5)
-        _ = feed(0.01, flux: 20)  // a drum hit: 20 against a mean near 5.5
-        #expect(gate.novelty >= 2.5)
-        for _ in 0..<30 { #expect(!feed(0.01, flux: 5), "one sharp change may be chance") }
-        _ = feed(0.01, flux: 20)  // a second hit within 8 s
-        var opened = false
-        for i in 0..<100 { opened = feed(i % 20 == 0 ? 0.5 : 0.01, flux: 5) || opened }
-        #expect(opened)
+        /// Steady input for 6 s, then `hits` changes to `flux` 0.3 s apart; whether it opened.
+        func opens(hits: Int, flux hitFlux: Float) -> Bool {
+            let gate = SignalGate(config: EmissionConfig(), frameRate: 100)
+            let loud = [Float](repeating: 0.1, count: 441)
+            func feed(_ a: Float, flux: Float) -> Bool { loud.withUnsafeBufferPointer { gate.update(hop: $0, activation: a, flux: flux) } }
+            _ = feed(0.01, flux: 40)  // a loud start: inside the warm-up
+            for i in 0..<600 { #expect(!feed(i % 20 == 0 ? 0.5 : 0.01, flux: 4 + Float(i % 7) * 0.5), "frame \(i)") }
+            #expect(gate.novelty < 2)
+            var opened = false
+            for _ in 0..<hits {
+                _ = feed(0.01, flux: hitFlux)  // against a running mean near 5.5
+                for i in 0..<30 { opened = feed(i % 20 == 0 ? 0.5 : 0.01, flux: 5) || opened }
+            }
+            for i in 0..<100 { opened = feed(i % 20 == 0 ? 0.5 : 0.01, flux: 5) || opened }
+            return opened
+        }
+        #expect(!opens(hits: 1, flux: 20), "one sharp change may be chance")
+        #expect(opens(hits: 2, flux: 20), "two sharp changes (3.6× the mean) within 8 s")
+        #expect(!opens(hits: 3, flux: 12), "three soft changes (2.2×) are not enough")
+        #expect(opens(hits: 4, flux: 12), "four are: soft, legato music")
     }
 
     /// What the tracker may learn from is wider than what may leave: quiet music with weak

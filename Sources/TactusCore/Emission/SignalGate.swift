@@ -3,7 +3,8 @@ import Glibc
 /// Decides whether the input carries music worth tracking: within the last `gateHold` seconds the
 /// level of some hop must have reached its threshold and the activation must have risen above
 /// its threshold at least `gateOnsets` times, and within 8 s the input's own spectral flux must
-/// have jumped twice (`gateContrast`); repaired input shuts it for `gateHold`. Closed in silence,
+/// have jumped `gateChanges` times (`gateContrast`), or changed more softly more often
+/// (`gateSoftContrast`, `gateSoftChanges`); repaired input shuts it for `gateHold`. Closed in silence,
 /// steady noise and steady tones: no beat leaves. The tracker is told a frame carries no evidence
 /// only in silence and after repaired input (`isInformative`): withholding quiet music with weak
 /// activations made it drift to double tempo.
@@ -33,9 +34,11 @@ public final class SignalGate {
     /// whole costs F on the 44 annotated files: 0.780 → 0.768 with madmom's networks, 0.729 →
     /// 0.712 with the onset fallback (bench/RESULTS.md, issue 3).
     static let noveltyHoldSeconds = 8.0
-    /// The last two rising crossings of `gateContrast` by the novelty (one can be chance in loud
-    /// noise).
-    private var novelEdges = RisingEdges(count: 2)
+    /// The last `gateChanges` rising crossings of `gateContrast` by the novelty (one can be
+    /// chance in loud noise).
+    private var novelEdges: RisingEdges
+    /// The same for the softer, more frequent changes of legato music (`gateSoftContrast`).
+    private var softEdges: RisingEdges
     /// Frames the gate stays shut because the input was repaired (NaN, Inf, beyond ±64): a
     /// broken source is not trusted until it has been clean for `gateHold`.
     private var distrustFrames = 0
@@ -47,6 +50,8 @@ public final class SignalGate {
         self.config = config
         holdFrames = max(1, Int((config.gateHold * frameRate).rounded()))
         onsets = RisingEdges(count: config.gateOnsets)
+        novelEdges = RisingEdges(count: config.gateChanges)
+        softEdges = RisingEdges(count: config.gateSoftChanges)
         framesSinceLoud = holdFrames
         fluxAlpha = 1 / frameRate
         // Less one frame: a crossing counts from its own frame on.
@@ -64,6 +69,7 @@ public final class SignalGate {
         novelty = 0
         fluxMean = 0
         novelEdges.reset()
+        softEdges.reset()
         distrustFrames = 0
     }
 
@@ -80,7 +86,9 @@ public final class SignalGate {
         // The running mean needs a second to settle: the start of a stream is no onset.
         novelty = frame < warmUpFrames ? 0 : f / max(fluxMean, Self.fluxFloor)
         fluxMean += (frame < warmUpFrames ? 1 / Double(frame + 1) : fluxAlpha) * (f - fluxMean)
-        let recentlyNovel = novelEdges.update(novelty >= config.gateContrast, frame: frame, within: noveltyHold)
+        let sharp = novelEdges.update(novelty >= config.gateContrast, frame: frame, within: noveltyHold)
+        let soft = softEdges.update(novelty >= config.gateSoftContrast, frame: frame, within: noveltyHold)
+        let recentlyNovel = sharp || (config.gateSoftContrast > 0 && soft)
         let isAbove = activation.isFinite && Double(activation) >= config.gateActivation
         let recentOnsets = onsets.update(isAbove, frame: frame, within: holdFrames)
         frame += 1
