@@ -328,12 +328,10 @@ struct OSCReceiver {
 /// JSON lines on the daemon's UNIX socket, and `tactus monitor` showing them.
 @Suite struct DaemonSocketTests {
     @Test func socketServesBeatsAndStatusAndMonitorShowsThem() throws {
-        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tsock-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let wav = dir.appendingPathComponent("in.wav").path
-        try AudioFileWriter.writeWAV(ExampleSignal(duration: 10).samples, sampleRate: 44_100, to: wav)
-        let socketPath = dir.appendingPathComponent("events.sock").path
+        let workspace = try TestWorkspace("sock", duration: 10)
+        defer { workspace.remove() }
+        let wav = workspace.wav
+        let socketPath = workspace.dir.appendingPathComponent("events.sock").path
         let daemon = Process()
         daemon.executableURL = TrackCommandTests.binary
         daemon.arguments = ["run", "--set", "capture.source=file", "--set", "capture.file=\(wav)",

@@ -15,21 +15,13 @@ struct RTPMIDIDaemonTests {
         let (dir, wav) = (workspace.dir, workspace.wav)
         let peer = try RTPMIDIPeer.start(dir: dir)
         let stats = dir.appendingPathComponent("stats.json").path
-        let p = Process()
-        p.executableURL = TrackCommandTests.binary
-        p.arguments = ["run", "--set", "capture.source=file", "--set", "capture.file=\(wav)", "--set", "capture.realtime_priority=0",
-                       "--set", "output.midi_rtp_peer=127.0.0.1:\(peer.port)", "--duration", "13", "--stats", stats]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let r = try TrackCommandTests.runTactus(
+            ["run", "--set", "capture.source=file", "--set", "capture.file=\(wav)", "--set", "capture.realtime_priority=0",
+             "--set", "output.midi_rtp_peer=127.0.0.1:\(peer.port)", "--duration", "13", "--stats", stats])
         let lines = peer.finish()
-        #expect(p.terminationStatus == 0, "\(e)")
-        #expect(e.contains("RTP-MIDI: session with 127.0.0.1:\(peer.port) ('pymidi') established"), "\(e)")
-        #expect(o.contains("\"kind\":\"midi_session\""))
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("RTP-MIDI: session with 127.0.0.1:\(peer.port) ('pymidi') established"), "\(r.stderr)")
+        #expect(r.stdout.contains("\"kind\":\"midi_session\""))
         #expect(lines.first == "connected Tactus", "\(lines.prefix(3))")
         #expect(lines.last == "disconnected", "BY at shutdown: \(lines.suffix(3))")
         // "<arrival s> <status byte>" per message.

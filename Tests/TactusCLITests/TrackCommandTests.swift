@@ -22,10 +22,17 @@ import Testing
 
     func run(_ args: [String]) throws -> Output { try Self.runTactus(args) }
 
-    static func runTactus(_ args: [String]) throws -> Output {
+    /// Runs the built binary to its end and collects its output; `wrapper` runs it under another
+    /// command (e.g. `["/usr/bin/unshare", "-n"]` for a private network namespace).
+    static func runTactus(_ args: [String], wrapper: [String] = []) throws -> Output {
         let p = Process()
-        p.executableURL = binary
-        p.arguments = args
+        if let command = wrapper.first {
+            p.executableURL = URL(fileURLWithPath: command)
+            p.arguments = wrapper.dropFirst() + [binary.path] + args
+        } else {
+            p.executableURL = binary
+            p.arguments = args
+        }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
