@@ -30,7 +30,9 @@ struct TestWorkspace {
 /// Live beats against file mode's when the live stream started earlier than the music (a device
 /// that appeared late, a player started after the capture).
 enum BeatAlignment {
-    /// The shift in `range` that puts the most live beats within 15 ms of file beats.
+    /// The shift in `range` that puts the most live beats within 15 ms of file beats, refined to
+    /// the median difference of those matched pairs (the search alone returns one pair's
+    /// difference, which can sit 15 ms off the centre and eat the tolerance of the comparison).
     static func offset(live: [Double], file: [Double], range: ClosedRange<Double>) -> Double {
         var best = (matches: -1, offset: 0.0)
         for l in live {
@@ -40,7 +42,10 @@ enum BeatAlignment {
                 if matches > best.matches { best = (matches, d) }
             }
         }
-        return best.offset
+        let differences = live.compactMap { x in
+            file.first { abs(x - best.offset - $0) <= 0.015 }.map { x - $0 }
+        }.sorted()
+        return differences.isEmpty ? best.offset : differences[differences.count / 2]
     }
 
     /// Beats of the music after its first seconds: the start differs by design (file mode's
