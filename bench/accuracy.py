@@ -16,6 +16,11 @@ Run with the harness venv (bench/setup-venv.sh) from the repository root:
 Without --config, one configuration --label (default "tactus") with --tactus-args is run;
 write it with '=' when the value starts with '-': --tactus-args="--no-model".
 --no-madmom skips the reference tracker. Outputs go to a temp dir; nothing is cached.
+
+Cross-validation (--cv): a configuration whose ARGS contain `{fold}` runs each file with the
+model of the fold the file is held out in (tools/cv_folds.py: fold 4 is the valid split), e.g.
+--config "tactus CV=--model cv/fold{fold}.tnn" --split all --cv; the report adds a table of
+per-fold means and their mean and standard deviation over the folds.
 """
 from __future__ import annotations
 
@@ -29,6 +34,9 @@ import mir_eval
 import numpy as np
 
 import benchlib as bl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+import cv_folds  # noqa: E402
 
 METRICS = ("F", "CMLt", "AMLt")
 MADMOM_LABEL = "madmom 0.16.1 online"
@@ -47,6 +55,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--split", choices=("valid", "train", "all"), default="valid")
     p.add_argument("--data", type=Path, default=bl.DEFAULT_DATA)
     p.add_argument("--out", type=Path, help="write the Markdown report here too")
+    p.add_argument("--cv", action="store_true",
+                   help="cross-validation: '{fold}' in a configuration's ARGS is the file's fold (tools/cv_folds.py)")
     return p.parse_args()
 
 
@@ -147,6 +157,21 @@ def per_file_table(tracks: list[bl.Track], results: dict[str, dict]) -> str:
     return bl.markdown_table(header, rows)
 
 
+def fold_table(tracks: list[bl.Track], results: dict[str, dict], folds: dict[str, int]) -> str:
+    """Per system: the mean of each metric over each fold's files, then the mean and the
+    standard deviation of those fold means."""
+    header = ["system", *(f"fold {k} ({sum(1 for t in tracks if folds[t.stem] == k)})"
+                          for k in range(cv_folds.FOLDS)), "mean of folds", "std over folds"]
+    rows = []
+    for system, per_file in results.items():
+        for m in METRICS:
+            means = [np.mean([per_file[t.stem][m] for t in tracks if folds[t.stem] == k])
+                     for k in range(cv_folds.FOLDS)]
+            rows.append([f"{system}: {m}", *(f"{v:.3f}" for v in means),
+                         f"{np.mean(means):.3f}", f"{np.std(means):.3f}"])
+    return bl.markdown_table(header, rows)
+
+
 def report(args, tracks, outputs, results, notes) -> str:
     files = "file" if len(tracks) == 1 else "files"
     lines = [
@@ -167,6 +192,8 @@ def report(args, tracks, outputs, results, notes) -> str:
         "",
         summary_tables(tracks, results),
         "",
+        *(["### Cross-validation folds (5 s trim)", "", fold_table(tracks, results, args.folds), ""]
+          if args.cv else []),
         *(["### Agreement with madmom", "", agreement_table(tracks, outputs), ""]
           if MADMOM_LABEL in outputs else []),
         "### Per-file F (5 s trim)",
@@ -183,13 +210,20 @@ def main() -> None:
     if not tracks:
         sys.exit(f"no files in split {args.split!r}")
     outputs, notes = {}, []
+    fold_of = cv_folds.assign([(t.dataset, t.stem) for t in bl.read_manifest(args.data)])
+    args.folds = {t.stem: fold_of[(t.dataset, t.stem)] for t in tracks}
     with tempfile.TemporaryDirectory(prefix="tactus-accuracy-") as tmp:
         tmp = Path(tmp)
         tactus = bl.pin_binary(args.tactus, tmp)
         args.binary_id = bl.binary_id(tactus)
         for i, (label, targs) in enumerate(configurations(args)):
             print(f"running {label}: tactus track {targs}", file=sys.stderr)
-            bl.run_tactus(tactus, [t.audio for t in tracks], tmp / f"tactus{i}", targs)
+            if args.cv and "{fold}" in targs:
+                for k in sorted(set(args.folds.values())):
+                    bl.run_tactus(tactus, [t.audio for t in tracks if args.folds[t.stem] == k],
+                                  tmp / f"tactus{i}", targs.replace("{fold}", str(k)))
+            else:
+                bl.run_tactus(tactus, [t.audio for t in tracks], tmp / f"tactus{i}", targs)
             outputs[label] = load_outputs(tracks, tmp / f"tactus{i}")
             notes.append(f"{label}: `tactus track FILES --output-dir DIR {targs}`".rstrip())
         if not args.no_madmom:

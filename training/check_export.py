@@ -30,6 +30,7 @@ def main():
                                                    "ballroom_Media-105901.wav"))
     p.add_argument("--tactus")
     p.add_argument("--peepholes", action="store_true", help="random model with peephole connections")
+    p.add_argument("--front", type=int, default=0, help="random model with a dense ReLU front layer of this many units")
     p.add_argument("--tolerance", type=float, default=1e-4)
     args = p.parse_args()
     import torch
@@ -39,10 +40,10 @@ def main():
         model, _ = common.load_checkpoint(args.checkpoint)
     else:
         torch.manual_seed(7)
-        model = common.build_model(units=25, layers=3, peepholes=args.peepholes)
+        model = common.build_model(units=25, layers=3, peepholes=args.peepholes, front=args.front)
         with torch.no_grad():
             for name, w in model.named_parameters():   # larger weights: gates that move
-                if name.startswith("lstm.weight") or name.startswith("out.weight"):
+                if name.startswith("lstm.weight") or name.startswith("out.weight") or name.startswith("front.weight"):
                     w.mul_(4.0)
             for name, w in model.named_parameters():
                 if "peep" in name:

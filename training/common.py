@@ -4,12 +4,14 @@ import csv
 import hashlib
 import os
 import subprocess
+import sys
 import tempfile
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "tools"))   # cv_folds, tactus_weights
 SHARED_DATA = os.path.join(ROOT, "..", "shared", "data")
 FPS = 100.0
 FEATURES = 162
@@ -55,21 +57,29 @@ class FeatureCache:
         os.makedirs(directory, exist_ok=True)
         self.stamp = feature_stamp(tactus)
 
-    def get(self, audio, speed=1.0, gain_db=0.0, noise_snr=None, seed=0):
+    def get(self, audio, speed=1.0, gain_db=0.0, noise_snr=None, seed=0, eq=None):
+        """Features of AUDIO after the augmentation: speed factor, gain (dB), white noise at
+        NOISE_SNR dB, and EQ, a (kind, cutoff Hz) Butterworth filter ("lowpass", "highpass")
+        applied before the speed change."""
         st = os.stat(audio)
         key = "%s|%d|%d|%.4f|%.2f|%s|%d|%s" % (os.path.abspath(audio), st.st_size, int(st.st_mtime),
                                                 speed, gain_db, noise_snr, seed, self.stamp)
+        if eq is not None:
+            key += "|eq %s %.0f" % eq
         name = hashlib.sha1(key.encode()).hexdigest()[:20] + ".npy"
         path = os.path.join(self.dir, name)
         if os.path.exists(path):
             return np.load(path)
         tmp_out = path + ".tmp.npy"
-        if speed == 1.0 and gain_db == 0.0 and noise_snr is None:
+        if speed == 1.0 and gain_db == 0.0 and noise_snr is None and eq is None:
             x = tactus_features(self.tactus, audio, tmp_out)
         else:
             import soundfile as sf
             y, rate = sf.read(audio, dtype="float32", always_2d=True)
             y = y.mean(axis=1) * 10 ** (gain_db / 20)
+            if eq is not None:
+                from scipy.signal import butter, sosfilt
+                y = sosfilt(butter(2, eq[1], eq[0], fs=rate, output="sos"), y).astype(np.float32)
             if noise_snr is not None:
                 rng = np.random.default_rng(seed)
                 n = rng.standard_normal(len(y)).astype(np.float32)
@@ -84,6 +94,52 @@ class FeatureCache:
                 x = tactus_features(self.tactus, wav, tmp_out)
         os.replace(tmp_out, path)
         return x
+
+
+BANDS = FEATURES // 2   # the log-filtered bands; the other half is their positive first difference
+
+
+def augmented_crop(x, y, start, frames, rng, widen, stretch=0.1, shift=2, eq_db=6.0, gain_db=10.0):
+    """A crop of FRAMES frames of features X (from frame START) with random augmentation on the
+    fly, done in the linear magnitude domain of the bands (features are log10(1 + magnitude)):
+    time stretch by r in [1 − stretch, 1 + stretch] (linear interpolation of the band magnitudes
+    along time; the beats move with it), a shift of the bands by up to ±`shift` (about a semitone
+    each above a few hundred Hz), an equaliser (a tilt and a bump of up to ±`eq_db`) and a gain of
+    up to ±`gain_db`. The difference half is recomputed exactly as Tactus computes it
+    (max(0, b_t − b_{t−1}), 0 at the file's first frame). Returns (features, targets, mask)."""
+    r = float(rng.uniform(1 - stretch, 1 + stretch))
+    lead = 1 if start > 0 else 0                   # one frame before the crop, for the difference
+    first = start - lead
+    need = int(np.ceil((frames - 1) * r)) + 2 + lead
+    mag = 10.0 ** x[first:first + need, :BANDS].astype(np.float32) - 1
+    pos = lead + (np.arange(-lead, frames)) * r    # output frames (and the lead one) in source frames
+    pos = pos[pos <= len(mag) - 1]
+    i0 = np.floor(pos).astype(int)
+    frac = (pos - i0)[:, None].astype(np.float32)
+    i1 = np.minimum(i0 + 1, len(mag) - 1)
+    m = mag[i0] * (1 - frac) + mag[i1] * frac
+    k = int(rng.integers(-shift, shift + 1))
+    if k:
+        m = m[:, np.clip(np.arange(BANDS) - k, 0, BANDS - 1)]
+    band = np.arange(BANDS) / (BANDS - 1)
+    g_db = (rng.uniform(-eq_db, eq_db) * (band - 0.5)
+            + rng.uniform(-eq_db, eq_db) * np.exp(-0.5 * ((band - rng.uniform()) / rng.uniform(0.04, 0.2)) ** 2)
+            + rng.uniform(-gain_db, gain_db))
+    m *= (10.0 ** (g_db / 20)).astype(np.float32)
+    bands = np.log10(1 + np.maximum(m, 0))
+    diff = np.zeros_like(bands)
+    diff[1:] = np.maximum(0, bands[1:] - bands[:-1])
+    xc = np.concatenate([bands, diff], axis=1)[lead:]
+    beats = (np.nonzero(y[start:start + need] == 1)[0] / r) / FPS
+    n = len(xc)
+    yc = targets(beats, n, widen)
+    mask = np.ones(n, dtype=np.float32)
+    if n < frames:
+        pad = frames - n
+        xc = np.concatenate([xc, np.zeros((pad, FEATURES), np.float32)])
+        yc = np.concatenate([yc, np.zeros(pad, np.float32)])
+        mask = np.concatenate([mask, np.zeros(pad, np.float32)])
+    return xc.astype(np.float32), yc, mask
 
 
 def load_beats(path):
@@ -110,15 +166,20 @@ def targets(beats, frames, widen=0.5):
     return y
 
 
-def real_files(split, data=SHARED_DATA):
-    """(audio, beats, dataset, stem) of the real annotated audio of one split of manifest.tsv."""
-    out = []
+# Real data sets never trained on: their licence does not allow it in shipped weights.
+EXCLUDED_REAL = {"madmom_sample": "CC BY-NC-SA 4.0 (madmom's test data)"}
+
+
+def real_files(split=None, folds=None, data=SHARED_DATA):
+    """(audio, beats, dataset, stem) of the real annotated audio of manifest.tsv: one split
+    ("train", "valid"), or the files of the given cross-validation folds (tools/cv_folds.py)."""
+    import cv_folds
     with open(os.path.join(data, "manifest.tsv")) as f:
-        for r in csv.DictReader(f, delimiter="\t"):
-            if r["split"] == split:
-                out.append((os.path.join(data, r["audio"]), os.path.join(data, r["annotation"]),
-                            r["dataset"], r["stem"]))
-    return out
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    fold = cv_folds.assign([(r["dataset"], r["stem"]) for r in rows])
+    return [(os.path.join(data, r["audio"]), os.path.join(data, r["annotation"]), r["dataset"], r["stem"])
+            for r in rows
+            if (split is None or r["split"] == split) and (folds is None or fold[(r["dataset"], r["stem"])] in folds)]
 
 
 def synthetic_files(directory):
@@ -135,9 +196,11 @@ def synthetic_files(directory):
 
 # ---------------------------------------------------------------- model
 
-def build_model(units=25, layers=3, inputs=FEATURES, peepholes=False):
+def build_model(units=25, layers=3, inputs=FEATURES, peepholes=False, front=0, dropout=0.0):
     import torch
     from torch import nn
+
+    lstm_inputs = front or inputs
 
     class PeepholeLSTM(nn.Module):
         """Stacked LSTM with peephole connections, madmom's and Tactus's equations: i, f see the
@@ -148,7 +211,7 @@ def build_model(units=25, layers=3, inputs=FEATURES, peepholes=False):
             super().__init__()
             k = 1 / units ** 0.5
             for l in range(layers):
-                n_in = inputs if l == 0 else units
+                n_in = lstm_inputs if l == 0 else units
                 for name, shape in (("weight_ih", (4 * units, n_in)), ("weight_hh", (4 * units, units)),
                                     ("bias_ih", (4 * units,)), ("bias_hh", (4 * units,))):
                     setattr(self, "%s_l%d" % (name, l), nn.Parameter(torch.empty(shape).uniform_(-k, k)))
@@ -175,30 +238,38 @@ def build_model(units=25, layers=3, inputs=FEATURES, peepholes=False):
             return x, None
 
     class BeatLSTM(nn.Module):
-        """Causal beat network, exactly Tactus's layer types: `layers` LSTM layers (peepholes
-        optional, tanh output activation, learned initial h and c), then a dense layer with one sigmoid
-        output. PyTorch's LSTM equations (gates i, f, g, o; c' = f·c + i·g; h = o·tanh(c')) are
+        """Causal beat network, exactly Tactus's layer types: optionally a dense ReLU layer of
+        `front` units applied to each frame (a learned projection of the 162 features), then
+        `layers` LSTM layers (peepholes optional, tanh output activation, learned initial h and
+        c), then a dense layer with one sigmoid output. PyTorch's LSTM equations (gates i, f, g, o; c' = f·c + i·g; h = o·tanh(c')) are
         Tactus's with the peepholes at zero; its two bias vectors add up to Tactus's one."""
 
         def __init__(self):
             super().__init__()
-            self.units, self.layers, self.inputs, self.peepholes = units, layers, inputs, peepholes
-            self.lstm = PeepholeLSTM() if peepholes else nn.LSTM(inputs, units, layers, batch_first=True)
+            self.units, self.layers, self.inputs, self.peepholes, self.front_units = units, layers, inputs, peepholes, front
+            self.front = nn.Linear(inputs, front) if front else None
+            self.lstm = PeepholeLSTM() if peepholes else nn.LSTM(lstm_inputs, units, layers, batch_first=True,
+                                                                 dropout=dropout if layers > 1 else 0.0)
+            # Dropout (training only; inference has none, so Tactus needs no such layer): between
+            # the LSTM layers (nn.LSTM's own) and on the last LSTM's output.
+            self.drop = nn.Dropout(dropout)
             self.h0 = nn.Parameter(torch.zeros(layers, 1, units))
             self.c0 = nn.Parameter(torch.zeros(layers, 1, units))
             self.out = nn.Linear(units, 1)
             # Input standardisation (x − mean) / std, set from the training features. Tactus has
-            # no such layer: export.py folds it into the first LSTM layer's weights and biases.
+            # no such layer: export.py folds it into the first layer's weights and biases.
             self.register_buffer("mean", torch.zeros(inputs))
             self.register_buffer("std", torch.ones(inputs))
 
         def forward(self, x):
             """x: (batch, frames, inputs) → logits (batch, frames)."""
             x = (x - self.mean) / self.std
+            if self.front is not None:
+                x = torch.relu(self.front(x))
             b = x.shape[0]
             state = (self.h0.expand(-1, b, -1).contiguous(), self.c0.expand(-1, b, -1).contiguous())
             h, _ = self.lstm(x, state)
-            return self.out(h).squeeze(-1)
+            return self.out(self.drop(h)).squeeze(-1)
 
     return BeatLSTM()
 

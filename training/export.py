@@ -9,8 +9,8 @@ nn.LSTM (gate rows i, f, g, o of weight_ih/weight_hh/bias_ih/bias_hh) to Tactus'
 R_gate = weight_hh[gate].T, b_gate = bias_ih[gate] + bias_hh[gate], peepholes from peep_l<k>
 (--peepholes models) or none, output
 activation tanh, learned h0/c0 as the initial output and cell state; the model's input
-standardisation (mean, std) is folded into the first layer. The dense layer is
-W = out.weight.T, b = out.bias, sigmoid.
+standardisation (mean, std) is folded into the first layer (the dense ReLU front layer of
+--front models, else the first LSTM). Dense layers are W = weight.T, b = bias.
 """
 import argparse
 import os
@@ -28,14 +28,19 @@ def network_layers(model):
     sd = {k: v.detach().cpu().numpy().astype(np.float64) for k, v in model.state_dict().items()}
     U = model.units
     layers = []
+
+    def fold_standardisation(w, b):
+        """W·((x − m)/s) + b = (W/s)·x + (b − W·(m/s)), W as (outputs, inputs)."""
+        m, s = sd["mean"], sd["std"]
+        return w / s[None, :], b - w @ (m / s)
+    if model.front is not None:
+        w, b = fold_standardisation(sd["front.weight"], sd["front.bias"])
+        layers.append(tw.dense_layer(w.T, b, "relu"))
     for l in range(model.layers):
         wih, whh = sd["lstm.weight_ih_l%d" % l], sd["lstm.weight_hh_l%d" % l]
         b = sd["lstm.bias_ih_l%d" % l] + sd["lstm.bias_hh_l%d" % l]
-        if l == 0:
-            # Fold the input standardisation: W·((x − m)/s) + b = (W/s)·x + (b − W·(m/s)).
-            m, s = sd["mean"], sd["std"]
-            b = b - wih @ (m / s)
-            wih = wih / s[None, :]
+        if l == 0 and model.front is None:
+            wih, b = fold_standardisation(wih, b)
         peep = sd.get("lstm.peep_l%d" % l)   # rows: input, forget, output gate
         gates = []
         for g in range(4):   # PyTorch order i, f, g, o = Tactus order input, forget, cell, output

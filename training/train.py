@@ -34,32 +34,45 @@ def log(msg):
 
 def build_sets(args, cache):
     rng = np.random.default_rng(args.seed)
-    train, valid = [], []
+    train, valid = [], []   # training features held as float16 (half the memory), valid as float32
     t0 = time.time()
-    synth = common.synthetic_files(args.data)
+    synth = [f for d in (args.synthetic or [args.data]) for f in common.synthetic_files(d)]
     if args.max_synthetic:
         synth = synth[: args.max_synthetic]
+    trng = np.random.default_rng(args.seed + 7)
     for k, (audio, beats, source, _) in enumerate(synth):
         b = common.load_beats(beats)
-        x = cache.get(audio)
-        train.append((x, common.targets(b, len(x), args.widen), "synthetic"))
+        if args.synthetic_original:
+            x = cache.get(audio)
+            train.append((x.astype(np.float16), common.targets(b, len(x), args.widen), "synthetic"))
         for v in range(args.synthetic_speed_variants):
-            speed = float(rng.uniform(0.8, 1.25))
+            if args.synthetic_tempo > 0 and len(b) > 3:
+                # Towards real music's tempi: POP909 is mostly slow ballads (median 74 BPM, real
+                # annotated music about 105), and a network learns which metrical level to mark.
+                bpm = 60 / np.median(np.diff(b))
+                octaves = trng.normal(np.log2(args.synthetic_tempo / bpm), args.synthetic_tempo_width)
+                speed = float(np.clip(2 ** octaves, 0.7, 1.6))
+            else:
+                speed = float(rng.uniform(0.8, 1.25))
             x = cache.get(audio, speed=speed)
-            train.append((x, common.targets(b / speed, len(x), args.widen), "synthetic"))
+            train.append((x.astype(np.float16), common.targets(b / speed, len(x), args.widen), "synthetic"))
         if (k + 1) % 50 == 0:
             log("features: %d/%d synthetic files (%.0f s)" % (k + 1, len(synth), time.time() - t0))
-    for audio, beats, dataset, stem in common.real_files("train"):
+    for audio, beats, dataset, stem in real_train_files(args):
         b = common.load_beats(beats)
         x = cache.get(audio)
-        train.append((x, common.targets(b, len(x), args.widen), "real"))
+        train.append((x.astype(np.float16), common.targets(b, len(x), args.widen), "real"))
         for v in range(args.real_variants):
-            speed = float(rng.uniform(0.85, 1.2))
+            speed = float(rng.uniform(*args.real_speed))
             gain = float(rng.uniform(-24, 0))
             snr = float(rng.uniform(10, 35)) if rng.random() < 0.3 else None
-            x = cache.get(audio, speed=speed, gain_db=gain, noise_snr=snr, seed=v)
-            train.append((x, common.targets(b / speed, len(x), args.widen), "real"))
-    for audio, beats, dataset, stem in common.real_files("valid"):
+            eq = None
+            if rng.random() < args.real_eq:
+                eq = ("lowpass", float(rng.uniform(1500, 8000))) if rng.random() < 0.5 else \
+                     ("highpass", float(rng.uniform(100, 800)))
+            x = cache.get(audio, speed=speed, gain_db=gain, noise_snr=snr, seed=v, eq=eq)
+            train.append((x.astype(np.float16), common.targets(b / speed, len(x), args.widen), "real"))
+    for audio, beats, dataset, stem in valid_files(args):
         b = common.load_beats(beats)
         x = cache.get(audio)
         valid.append((x, common.targets(b, len(x), args.widen), b, "%s/%s" % (dataset, stem)))
@@ -67,6 +80,44 @@ def build_sets(args, cache):
         time.time() - t0, len(train), sum(len(t[0]) for t in train) / common.FPS / 60, len(valid),
         sum(len(v[0]) for v in valid) / common.FPS / 60))
     return train, valid
+
+
+def real_train_files(args):
+    """The real files trained on: the train split, or every fold but --cv-fold; never a data set
+    of common.EXCLUDED_REAL."""
+    if args.cv_fold is None:
+        files = common.real_files("train")
+    else:
+        files = common.real_files(folds=[k for k in range(5) if k != args.cv_fold])
+    return [f for f in files if f[2] not in common.EXCLUDED_REAL]
+
+
+def valid_files(args):
+    """The real files validated on: the valid split, or the files of --cv-fold."""
+    return common.real_files("valid") if args.cv_fold is None else common.real_files(folds=[args.cv_fold])
+
+
+def speed_copies(files, speeds, directory):
+    """Speed-changed copies of FILES (tempo and pitch together: the samples under another header
+    rate, resampled by tactus like every other input) with their beats scaled, written once into
+    DIRECTORY; (audio, beats, dataset, stem) tuples. They make the whole-pipeline F used for model
+    selection less of a coin toss: one file's outcome often flips between metrical levels, and
+    three tempi of it flip less together."""
+    import soundfile as sf
+    os.makedirs(directory, exist_ok=True)
+    out = []
+    for audio, beats, dataset, stem in files:
+        for speed in speeds:
+            name = "%s_x%.2f" % (stem, speed)
+            wav, txt = os.path.join(directory, name + ".wav"), os.path.join(directory, name + ".beats")
+            if not os.path.exists(wav):
+                y, rate = sf.read(audio, dtype="float32")
+                sf.write(wav + ".tmp.wav", y, int(round(rate * speed)), subtype="FLOAT")
+                os.replace(wav + ".tmp.wav", wav)
+                with open(txt, "w") as f:
+                    f.write("".join("%.6f\n" % (b / speed) for b in common.load_beats(beats)))
+            out.append((wav, txt, dataset, name))
+    return out
 
 
 def make_batch(train, rng, args, p_real):
@@ -82,7 +133,11 @@ def make_batch(train, rng, args, p_real):
         n = len(x)
         T = args.frames
         start = 0 if (n <= T or rng.random() < 0.25) else int(rng.integers(0, n - T))
-        xc, yc = x[start:start + T], y[start:start + T]
+        if rng.random() < args.augment:
+            xc, yc, m = common.augmented_crop(x, y, start, T, rng, args.widen)
+            xs.append(xc); ys.append(yc); ms.append(m)
+            continue
+        xc, yc = x[start:start + T].astype(np.float32), y[start:start + T]
         m = np.ones(len(xc), dtype=np.float32)
         if len(xc) < T:
             pad = T - len(xc)
@@ -135,6 +190,9 @@ def main():
     p.add_argument("--tactus", help="tactus binary (default: .build-train or .build, release first)")
     p.add_argument("--units", type=int, default=25)
     p.add_argument("--layers", type=int, default=3)
+    p.add_argument("--init", help="start from this checkpoint's weights (fine-tuning; same architecture)")
+    p.add_argument("--dropout", type=float, default=0.0, help="dropout between LSTM layers and before the output (training only)")
+    p.add_argument("--front", type=int, default=0, help="units of a dense ReLU layer before the LSTMs (0: none)")
     p.add_argument("--peepholes", action="store_true", help="LSTM with peephole connections (as madmom; slower)")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--frames", type=int, default=1500, help="crop length in frames (default 1500 = 15 s)")
@@ -148,12 +206,34 @@ def main():
     p.add_argument("--pos-weight", type=float, default=1.0, help="weight of the beat class in the loss")
     p.add_argument("--pos-weight-epochs", type=int, default=0,
                    help="decay the beat weight linearly to 1 over this many epochs (0: constant)")
-    p.add_argument("--select", choices=["dbn", "peaks"], default="dbn",
-                   help="early stopping on the F-measure of tactus (network + DBN, default) or of peak picking")
+    p.add_argument("--select", choices=["dbn", "peaks", "last"], default="dbn",
+                   help="early stopping on the F-measure of tactus (network + DBN, default) or of peak "
+                        "picking; 'last': no selection, best.pt is the last epoch (cross-validation)")
+    p.add_argument("--valid-speeds", type=float, nargs="*", default=[],
+                   help="also score the whole pipeline on copies of the valid files at these speeds (e.g. 0.9 1.1)")
+    p.add_argument("--cv-fold", type=int, choices=range(5),
+                   help="cross-validation: train on the real files of the other folds (tools/cv_folds.py), "
+                        "validate on this one; use with --select last")
+    p.add_argument("--synthetic", action="append",
+                   help="a render.py output directory (repeatable; default --data)")
+    p.add_argument("--ema", type=float, default=0.0,
+                   help="decay per step of an exponential moving average of the weights, which is then what is "
+                        "validated and saved (0: the weights themselves)")
     p.add_argument("--widen", type=float, default=0.5, help="target at the beat frame's neighbours")
+    p.add_argument("--augment", type=float, default=0.0,
+                   help="share of crops augmented on the fly (time stretch, band shift, EQ, gain: common.augmented_crop)")
     p.add_argument("--p-real", type=float, default=0.3, help="share of batch items from the real train split")
     p.add_argument("--real-variants", type=int, default=4, help="augmented copies of each real train file")
-    p.add_argument("--synthetic-speed-variants", type=int, default=1)
+    p.add_argument("--real-speed", type=float, nargs=2, default=[0.85, 1.2], metavar=("MIN", "MAX"),
+                   help="speed range of the augmented real copies")
+    p.add_argument("--real-eq", type=float, default=0.0, help="share of augmented real copies given a low- or high-pass")
+    p.add_argument("--synthetic-speed-variants", type=int, default=1, help="speed-changed copies of each synthetic excerpt")
+    p.add_argument("--synthetic-tempo", type=float, default=0.0,
+                   help="draw those copies' speeds so that their tempi centre on this BPM (speed 0.7-1.6; "
+                        "0: speed uniform in 0.8-1.25)")
+    p.add_argument("--synthetic-tempo-width", type=float, default=0.4, help="spread of those tempi (octaves, one sd)")
+    p.add_argument("--no-synthetic-original", dest="synthetic_original", action="store_false",
+                   help="train on the speed-changed copies of the synthetic excerpts only")
     p.add_argument("--max-synthetic", type=int, default=0, help="use only the first N synthetic excerpts")
     p.add_argument("--max-minutes", type=float, default=0, help="stop after this much wall time")
     p.add_argument("--seed", type=int, default=1)
@@ -171,19 +251,33 @@ def main():
     cache = common.FeatureCache(tactus, os.path.join(args.data, "features"))
     log("tactus %s, feature stamp %s" % (tactus, cache.stamp))
     train, valid = build_sets(args, cache)
-    valid_files = common.real_files("valid")
+    vfiles = valid_files(args)
+    if args.valid_speeds:
+        vfiles += speed_copies(vfiles, args.valid_speeds, os.path.join(args.data, "valid-speed"))
     total = sum(len(t[0]) for t in train)
     steps = args.steps or max(1, int(total / (args.batch * args.frames)))
 
-    model = common.build_model(units=args.units, layers=args.layers, peepholes=args.peepholes)
-    allx = np.concatenate([t[0] for t in train])
+    model = common.build_model(units=args.units, layers=args.layers, peepholes=args.peepholes, front=args.front,
+                               dropout=args.dropout)
+    n = sum(len(t[0]) for t in train)
+    mean = sum(t[0].sum(axis=0, dtype=np.float64) for t in train) / n
+    var = sum(((t[0].astype(np.float64) - mean) ** 2).sum(axis=0) for t in train) / n
     with torch.no_grad():
-        model.mean.copy_(torch.from_numpy(allx.mean(axis=0, dtype=np.float64).astype(np.float32)))
-        model.std.copy_(torch.from_numpy(np.maximum(allx.std(axis=0, dtype=np.float64), 0.05).astype(np.float32)))
-    del allx
+        model.mean.copy_(torch.from_numpy(mean.astype(np.float32)))
+        model.std.copy_(torch.from_numpy(np.maximum(np.sqrt(var), 0.05).astype(np.float32)))
+    if args.init:
+        # Fine-tuning: start from a checkpoint's weights (same architecture); the input
+        # standardisation comes with them.
+        model.load_state_dict(common.load_checkpoint(args.init)[1]["state"])
     params = sum(p.numel() for p in model.parameters())
     pos_weight = torch.tensor(args.pos_weight)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    # An exponential moving average of the weights is what is validated and saved (--ema > 0):
+    # one epoch's weights swing the whole pipeline's F by ±0.1 on the valid files; the average
+    # moves slowly.
+    ema = torch.optim.swa_utils.AveragedModel(
+        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(args.ema)) if args.ema > 0 else None
+    evaluated = ema.module if ema is not None else model
     if args.schedule == "cosine":
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs, eta_min=args.lr / 50)
     else:
@@ -191,9 +285,10 @@ def main():
     run_dir = os.path.join(args.data, "runs", args.name)
     os.makedirs(run_dir, exist_ok=True)
     logf = open(os.path.join(run_dir, "log.jsonl"), "w")
-    arch = {"units": args.units, "layers": args.layers, "inputs": common.FEATURES, "peepholes": args.peepholes}
-    log("model: %d LSTM layers x %d units + dense, %d parameters; %d steps/epoch of %d x %d frames" % (
-        args.layers, args.units, params, steps, args.batch, args.frames))
+    arch = {"units": args.units, "layers": args.layers, "inputs": common.FEATURES, "peepholes": args.peepholes,
+            "front": args.front}
+    log("model: %s%d LSTM layers x %d units + dense, %d parameters; %d steps/epoch of %d x %d frames" % (
+        "dense %d ReLU + " % args.front if args.front else "", args.layers, args.units, params, steps, args.batch, args.frames))
 
     best_f, best_epoch, bad = -1.0, 0, 0
     for epoch in range(1, args.epochs + 1):
@@ -211,21 +306,24 @@ def main():
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
+            if ema is not None:
+                ema.update_parameters(model)
             losses.append(loss.item())
-        vloss, pf, vt = validate(model, valid)
-        df = dbn_f(model, tactus, valid_files) if args.select == "dbn" else float("nan")
-        vf = df if args.select == "dbn" else pf
-        sched.step() if args.schedule == "cosine" else sched.step(vf)
+        vloss, pf, vt = validate(evaluated, valid)
+        df = dbn_f(evaluated, tactus, vfiles)
+        vf = {"dbn": df, "peaks": pf, "last": float(epoch)}[args.select]
+        sched.step() if args.schedule == "cosine" else sched.step(df if args.select == "last" else vf)
         wall = time.time() - start_time
-        rec = {"epoch": epoch, "train_loss": float(np.mean(losses)), "valid_loss": vloss, "valid_f": vf,
-               "valid_f_peaks": pf, "valid_f_dbn": df, "pos_weight": float(pos_weight), "threshold": vt, "lr": opt.param_groups[0]["lr"], "epoch_s": time.time() - t0, "wall_s": wall}
+        rec = {"epoch": epoch, "train_loss": float(np.mean(losses)), "valid_loss": vloss, "valid_f": df,
+               "valid_f_peaks": pf, "valid_f_dbn": df, "select": vf, "pos_weight": float(pos_weight), "threshold": vt, "lr": opt.param_groups[0]["lr"], "epoch_s": time.time() - t0, "wall_s": wall}
         logf.write(json.dumps(rec) + "\n"); logf.flush()
         improved = vf > best_f
         log("epoch %3d  train %.4f (pos_weight %.2f)  valid loss %.4f  F peaks %.3f (thr %.1f)  F tactus %.3f  %.0f s/epoch  wall %.0f s%s" % (
             epoch, rec["train_loss"], float(pos_weight), vloss, pf, vt, df, rec["epoch_s"], wall, "  *" if improved else ""))
-        ck = {"arch": arch, "state": model.state_dict(), "epoch": epoch, "valid_f": vf, "valid_loss": vloss,
+        ck = {"arch": arch, "state": evaluated.state_dict(), "epoch": epoch, "valid_f": df, "valid_loss": vloss,
               "threshold": vt, "args": vars(args), "feature_stamp": cache.stamp}
         torch.save(ck, os.path.join(run_dir, "last.pt"))
+        torch.save(ck, os.path.join(run_dir, "epoch%03d.pt" % epoch))   # for later selection and averaging
         if improved:
             best_f, best_epoch, bad = vf, epoch, 0
             torch.save(ck, os.path.join(run_dir, "best.pt"))
@@ -238,7 +336,7 @@ def main():
             log("stop: wall-time limit of %.0f min" % args.max_minutes)
             break
     log("best: epoch %d, valid F %.3f (%s); %s; total wall %.0f s" % (
-        best_epoch, best_f, "tactus" if args.select == "dbn" else "peak picking", os.path.join(run_dir, "best.pt"), time.time() - start_time))
+        best_epoch, best_f, {"dbn": "tactus", "peaks": "peak picking", "last": "last epoch"}[args.select], os.path.join(run_dir, "best.pt"), time.time() - start_time))
 
 
 if __name__ == "__main__":
