@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Check that an exported weight file gives in Tactus the activations PyTorch computes (to 1e-4).
 
-    training/.venv/bin/python training/check_export.py [--checkpoint RUN/best.pt] [--audio FILE]
+    training/.venv/bin/python training/check_export.py [--checkpoint RUN/best.pt ...] [--model X.tnn] [--audio FILE]
 
 Without --checkpoint it checks a randomly initialised model (random learned initial states too),
-which tests the export mapping before any training. Steps: export to a temporary .tnn
+which tests the export mapping before any training. Several checkpoints are an ensemble (Tactus
+averages the networks' outputs); --model checks an existing weight file made from them (e.g.
+models/tactus-beats-v1.tnn) instead of a fresh export. Steps: export to a temporary .tnn
 (export.py), features of the audio by `tactus features`, PyTorch activations on them from the
 initial state, `tactus track --model X.tnn --activations` (the per-frame activation column), then
 the largest absolute difference. Exit status 1 when it is above --tolerance.
@@ -25,7 +27,8 @@ import tactus_weights as tw  # noqa: E402  (export.py put tools/ on the path)
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--checkpoint")
+    p.add_argument("--checkpoint", action="append", default=[])
+    p.add_argument("--model", help="check this weight file (made from the --checkpoint files) instead of exporting them")
     p.add_argument("--audio", default=os.path.join(common.SHARED_DATA, "misc_excerpts", "audio",
                                                    "ballroom_Media-105901.wav"))
     p.add_argument("--tactus")
@@ -37,7 +40,7 @@ def main():
     torch.set_num_threads(1)
     tactus = common.find_tactus(args.tactus)
     if args.checkpoint:
-        model, _ = common.load_checkpoint(args.checkpoint)
+        models = [common.load_checkpoint(c)[0] for c in args.checkpoint]
     else:
         torch.manual_seed(7)
         model = common.build_model(units=25, layers=3, peepholes=args.peepholes, front=args.front)
@@ -54,13 +57,15 @@ def main():
             model.c0.uniform_(-0.5, 0.5)
             model.out.bias.fill_(-1.0)
         model.eval()
+        models = [model]
     with tempfile.TemporaryDirectory() as tmp:
-        tnn = os.path.join(tmp, "m.tnn")
-        with open(tnn, "wb") as f:
-            f.write(tw.encode([export.network_layers(model)], {"name": "check", "fps": "100"}))
+        tnn = args.model or os.path.join(tmp, "m.tnn")
+        if not args.model:
+            with open(tnn, "wb") as f:
+                f.write(tw.encode([export.network_layers(m) for m in models], {"name": "check", "fps": "100"}))
         x = common.tactus_features(tactus, args.audio, os.path.join(tmp, "f.npy"))
         with torch.no_grad():
-            ref = torch.sigmoid(model(torch.from_numpy(x)[None])[0]).double().numpy()
+            ref = np.mean([torch.sigmoid(m(torch.from_numpy(x)[None])[0]).double().numpy() for m in models], axis=0)
         acts = os.path.join(tmp, "act.txt")
         subprocess.run([tactus, "track", args.audio, "--model", tnn, "--activations", acts],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

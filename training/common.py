@@ -70,7 +70,7 @@ class FeatureCache:
         path = os.path.join(self.dir, name)
         if os.path.exists(path):
             return np.load(path)
-        tmp_out = path + ".tmp.npy"
+        tmp_out = "%s.%d.tmp.npy" % (path, os.getpid())   # several trainings may fill one cache
         if speed == 1.0 and gain_db == 0.0 and noise_snr is None and eq is None:
             x = tactus_features(self.tactus, audio, tmp_out)
         else:
@@ -182,19 +182,41 @@ def real_files(split=None, folds=None, data=SHARED_DATA):
             if (split is None or r["split"] == split) and (folds is None or fold[(r["dataset"], r["stem"])] in folds)]
 
 
-def synthetic_files(directory):
+def synthetic_files(directory, soundfont_licences=None):
+    """(audio, beats, source, id) of render.py's excerpts in DIRECTORY; only those rendered with a
+    soundfont under one of SOUNDFONT_LICENCES when given (the rendered audio carries the sound
+    font's samples: weights meant for shipping are trained on permissively licensed ones only)."""
     path = os.path.join(directory, "manifest.tsv")
     if not os.path.exists(path):
         return []
     out = []
     with open(path) as f:
         for r in csv.DictReader(f, delimiter="\t"):
-            out.append((os.path.join(directory, r["audio"]), os.path.join(directory, r["beats"]),
-                        r["source"], r["id"]))
+            if soundfont_licences is None or r["soundfont_licence"] in soundfont_licences:
+                out.append((os.path.join(directory, r["audio"]), os.path.join(directory, r["beats"]),
+                            r["source"], r["id"]))
     return out
 
 
 # ---------------------------------------------------------------- model
+
+TEMPO_MIN, TEMPO_BINS_PER_OCTAVE, TEMPO_BINS = 40.0, 8, 21   # the auxiliary tempo head: 40-250 BPM
+
+
+def tempo_targets(y, frames):
+    """Per frame, the bin of the local tempo (60 / the interval of the two beats around it; the
+    nearest interval before the first and after the last beat), from the beat frames of targets
+    Y (value 1); -100 (ignored) everywhere when fewer than two beats."""
+    b = np.nonzero(y[:frames] == 1)[0]
+    out = np.full(frames, -100, dtype=np.int64)
+    if len(b) < 2:
+        return out
+    ibi = np.diff(b) / FPS
+    k = np.clip(np.searchsorted(b, np.arange(frames), side="right") - 1, 0, len(ibi) - 1)
+    bins = np.round(np.log2(60 / ibi[k] / TEMPO_MIN) * TEMPO_BINS_PER_OCTAVE)
+    out[:] = np.clip(bins, 0, TEMPO_BINS - 1)
+    return out
+
 
 def build_model(units=25, layers=3, inputs=FEATURES, peepholes=False, front=0, dropout=0.0):
     import torch
@@ -253,6 +275,11 @@ def build_model(units=25, layers=3, inputs=FEATURES, peepholes=False, front=0, d
             # Dropout (training only; inference has none, so Tactus needs no such layer): between
             # the LSTM layers (nn.LSTM's own) and on the last LSTM's output.
             self.drop = nn.Dropout(dropout)
+            # Auxiliary head, training only (export.py writes the beat output alone): the local
+            # tempo class, so that the shared state must carry the periodicity (multi-task
+            # learning of tempo and beats, Böck, Davies & Knees 2019).
+            self.tempo = nn.Linear(units, TEMPO_BINS)
+            self.with_tempo = False
             self.h0 = nn.Parameter(torch.zeros(layers, 1, units))
             self.c0 = nn.Parameter(torch.zeros(layers, 1, units))
             self.out = nn.Linear(units, 1)
@@ -269,7 +296,10 @@ def build_model(units=25, layers=3, inputs=FEATURES, peepholes=False, front=0, d
             b = x.shape[0]
             state = (self.h0.expand(-1, b, -1).contiguous(), self.c0.expand(-1, b, -1).contiguous())
             h, _ = self.lstm(x, state)
-            return self.out(self.drop(h)).squeeze(-1)
+            h = self.drop(h)
+            if self.with_tempo:
+                return self.out(h).squeeze(-1), self.tempo(h)
+            return self.out(h).squeeze(-1)
 
     return BeatLSTM()
 
@@ -278,7 +308,9 @@ def load_checkpoint(path):
     import torch
     ck = torch.load(path, map_location="cpu", weights_only=False)
     model = build_model(**ck["arch"])
-    model.load_state_dict(ck["state"])
+    missing, unexpected = model.load_state_dict(ck["state"], strict=False)
+    if unexpected or any(not k.startswith("tempo.") for k in missing):   # checkpoints before the tempo head
+        raise SystemExit("%s: does not fit the model: missing %s, unexpected %s" % (path, missing, unexpected))
     model.eval()
     return model, ck
 

@@ -52,12 +52,37 @@ def network_layers(model):
     return layers
 
 
+def signed_errors(tactus, tnn, files):
+    """Beat time − annotation of the predictive beats of `tactus track` with model TNN that lie
+    within ±70 ms of an annotation (the nearest one), over FILES."""
+    import subprocess
+    import tempfile
+    errors = []
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([tactus, "track", "--model", tnn, "--output-dir", tmp, "--set", "emission.mode=predictive",
+                        "--set", "emission.offset=0"] + [f[0] for f in files], check=True, stderr=subprocess.DEVNULL)
+        for audio, beats, _, _ in files:
+            det = common.load_beats(os.path.join(tmp, os.path.splitext(os.path.basename(audio))[0] + ".beats.txt"))
+            ann = common.load_beats(beats)
+            for d in det:
+                if len(ann):
+                    a = ann[np.argmin(np.abs(ann - d))]
+                    if abs(d - a) <= 0.07:
+                        errors.append(d - a)
+    return np.array(errors)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("output")
     p.add_argument("checkpoints", nargs="+")
     p.add_argument("--name", default="tactus-beats")
-    p.add_argument("--license", default="trained on Groove MIDI (CC BY 4.0), POP909 (MIT) renderings and the real train split")
+    p.add_argument("--license", default="CC BY 4.0 (models/LICENSE): trained on renderings of the Groove MIDI Dataset "
+                   "(CC BY 4.0) and POP909 (MIT) and on the real train split of shared/data (models/MODEL_CARD.md)")
+    p.add_argument("--calibrate", action="store_true",
+                   help="measure the timing calibration (beat_offset) on the real training files and store it")
+    p.add_argument("--cv-fold", type=int, choices=range(5), help="with --calibrate: the model's held-out fold")
+    p.add_argument("--tactus", help="tactus binary for --calibrate")
     args = p.parse_args()
     networks, notes = [], []
     for path in args.checkpoints:
@@ -70,6 +95,19 @@ def main():
     data = tw.encode(networks, meta)
     with open(args.output, "wb") as f:
         f.write(data)
+    if args.calibrate:
+        # The model's timing calibration: minus the mean signed error of its predictive beats on
+        # the real files it was trained on (the train split, or the other folds), offset 0.
+        files = common.real_files("train") if args.cv_fold is None else \
+            common.real_files(folds=[k for k in range(5) if k != args.cv_fold])
+        files = [f for f in files if f[2] not in common.EXCLUDED_REAL]
+        err = signed_errors(common.find_tactus(args.tactus), args.output, files)
+        meta["beat_offset"] = "%.4f" % -np.mean(err)
+        print("calibration: %d matched beats, mean signed error %+.1f ms: beat_offset %s s" % (
+            len(err), 1000 * np.mean(err), meta["beat_offset"]), file=sys.stderr)
+        data = tw.encode(networks, meta)
+        with open(args.output, "wb") as f:
+            f.write(data)
     print("wrote %s: %d network(s), %d bytes" % (args.output, len(networks), len(data)), file=sys.stderr)
 
 

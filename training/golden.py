@@ -6,7 +6,7 @@ Tactus's embedded example (`tactus features --example`: a generated 120 BPM groo
     training/.venv/bin/python training/golden.py OUT.txt RUN/best.pt [MORE.pt ...]
 
 The checkpoints must be those exported into the model under test (export.py, same order). The
-Swift test (`Tests/TactusCoreTests/BuiltinModelTests.swift`) computes the same features, runs the
+Swift test (`Tests/TactusIOTests/BuiltinModelTests.swift`) computes the same features, runs the
 built-in model frame by frame and compares with OUT to 1e-4. One value per line, 8 significant
 digits, after a '#' header naming the checkpoints.
 """

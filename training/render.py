@@ -203,13 +203,51 @@ def post_process(x, rng):
 
 # ---------------------------------------------------------------- excerpts
 
-def groove_excerpt(rng, grooves, length):
+def tempo_warp(f1, f2=None, change=0.0, ramp=0.0):
+    """Source time (from the excerpt's start) → output time for a time-scale factor F1 (> 1 is
+    slower) that becomes F2 at output time CHANGE: at once (RAMP 0, a tempo step) or linearly over
+    RAMP seconds of source time (a tempo ramp). Monotone, so beats and notes warp alike."""
+    if f2 is None:
+        return lambda u: u * f1
+    uc = change / f1
+
+    def w(u):
+        u = np.asarray(u, dtype=float)
+        a = np.minimum(u, uc) * f1                                  # before the change
+        r = np.clip(u - uc, 0, ramp) if ramp > 0 else np.zeros_like(u)
+        mid = f1 * r + (f2 - f1) * r * r / (2 * ramp) if ramp > 0 else np.zeros_like(u)
+        rest = np.maximum(u - uc - ramp, 0) * f2                    # after it
+        out = a + mid + rest
+        return float(out) if out.ndim == 0 else out
+    return w
+
+
+def groove_excerpt(rng, grooves, length, tempo_changes=0.0):
     import pretty_midi
     path, bpm, duration, sig = grooves[rng.integers(len(grooves))]
     pm = pretty_midi.PrettyMIDI(path)
     beats = pm.get_beats()
     # Tempo change by scaling time: factor > 1 is slower.
     factor = float(rng.uniform(0.8, 1.25))
+    # A share of excerpts changes tempo within the excerpt (a step or a ramp of 10-35 %), so that
+    # the network also learns beats across tempo changes. No draw at all when the share is 0,
+    # so that renders without it stay identical to earlier ones.
+    if tempo_changes > 0 and rng.random() < tempo_changes:
+        ratio = float(rng.uniform(1.1, 1.35)) ** (1 if rng.random() < 0.5 else -1)   # new tempo / old
+        f2 = float(np.clip(factor / ratio, 0.7, 1.5))
+        at = float(rng.uniform(0.3, 0.6)) * length
+        ramp = 0.0 if rng.random() < 0.5 else float(rng.uniform(2, 8)) / f2
+        w = tempo_warp(factor, f2, at, ramp)
+        latest = max(pm.get_end_time() - length / min(factor, f2), 0.0)
+        start_src = float(rng.uniform(0, latest))
+        inst = copy_window(pm, 0.0, length, warp=lambda t: w(t - start_src),
+                           drum_program=int(rng.choice(DRUM_KITS)))
+        b = np.asarray(w(beats - start_src))
+        b = b[(beats >= start_src) & (b < length)]
+        change = "; tempo %s x%.3f at %.1f s" % ("ramp over %.1f s to" % (ramp * f2) if ramp else "step to",
+                                                    factor / f2, at)
+        return inst, b, "groove", "%s bpm %.0f x%.3f%s" % (
+            os.path.relpath(path, os.path.dirname(os.path.dirname(path))), bpm, 1 / factor, change)
     latest = max(pm.get_end_time() - length / factor, 0.0)
     start_src = float(rng.uniform(0, latest))
     warp = (lambda t: t * factor)
@@ -310,6 +348,8 @@ def main():
                    help="share of each source (default 0.35 0.25 0.4)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--start", type=int, default=0, help="first excerpt index; above 0 it extends an existing manifest (after its last index)")
+    p.add_argument("--tempo-changes", type=float, default=0.0,
+                   help="share of groove excerpts with a tempo step or ramp inside (default 0: none, as v1's data)")
     args = p.parse_args()
 
     import soundfile as sf
@@ -341,7 +381,7 @@ def main():
         length = float(rng.uniform(*args.length))
         kind = rng.choice(["groove", "pop909", "layered"], p=mix)
         if kind == "groove":
-            inst, beats, source, details = groove_excerpt(rng, grooves, length)
+            inst, beats, source, details = groove_excerpt(rng, grooves, length, args.tempo_changes)
         elif kind == "pop909":
             inst, beats, _, path, _, _, _, progs = pop909_excerpt(rng, pops, length)
             source, details = "pop909", "%s programs %s" % (os.path.basename(path), sorted(progs.values()))

@@ -36,7 +36,8 @@ def build_sets(args, cache):
     rng = np.random.default_rng(args.seed)
     train, valid = [], []   # training features held as float16 (half the memory), valid as float32
     t0 = time.time()
-    synth = [f for d in (args.synthetic or [args.data]) for f in common.synthetic_files(d)]
+    licences = None if "any" in args.soundfont_licence else set(args.soundfont_licence)
+    synth = [f for d in (args.synthetic or [args.data]) for f in common.synthetic_files(d, licences)]
     if args.max_synthetic:
         synth = synth[: args.max_synthetic]
     trng = np.random.default_rng(args.seed + 7)
@@ -112,10 +113,11 @@ def speed_copies(files, speeds, directory):
             wav, txt = os.path.join(directory, name + ".wav"), os.path.join(directory, name + ".beats")
             if not os.path.exists(wav):
                 y, rate = sf.read(audio, dtype="float32")
-                sf.write(wav + ".tmp.wav", y, int(round(rate * speed)), subtype="FLOAT")
-                os.replace(wav + ".tmp.wav", wav)
-                with open(txt, "w") as f:
+                with open(txt, "w") as f:   # the beats first: the audio's presence says both are there
                     f.write("".join("%.6f\n" % (b / speed) for b in common.load_beats(beats)))
+                tmp = "%s.%d.tmp.wav" % (wav, os.getpid())
+                sf.write(tmp, y, int(round(rate * speed)), subtype="FLOAT")
+                os.replace(tmp, wav)
             out.append((wav, txt, dataset, name))
     return out
 
@@ -190,6 +192,8 @@ def main():
     p.add_argument("--tactus", help="tactus binary (default: .build-train or .build, release first)")
     p.add_argument("--units", type=int, default=25)
     p.add_argument("--layers", type=int, default=3)
+    p.add_argument("--tempo-weight", type=float, default=0.0,
+                   help="weight of an auxiliary local-tempo classification loss (training only; 0: none)")
     p.add_argument("--init", help="start from this checkpoint's weights (fine-tuning; same architecture)")
     p.add_argument("--dropout", type=float, default=0.0, help="dropout between LSTM layers and before the output (training only)")
     p.add_argument("--front", type=int, default=0, help="units of a dense ReLU layer before the LSTMs (0: none)")
@@ -214,6 +218,9 @@ def main():
     p.add_argument("--cv-fold", type=int, choices=range(5),
                    help="cross-validation: train on the real files of the other folds (tools/cv_folds.py), "
                         "validate on this one; use with --select last")
+    p.add_argument("--soundfont-licence", action="append", default=None,
+                   help="train only on excerpts rendered with a soundfont under this licence (repeatable; "
+                        "default MIT, what shipped weights may use; 'any' for all)")
     p.add_argument("--synthetic", action="append",
                    help="a render.py output directory (repeatable; default --data)")
     p.add_argument("--ema", type=float, default=0.0,
@@ -235,10 +242,13 @@ def main():
     p.add_argument("--no-synthetic-original", dest="synthetic_original", action="store_false",
                    help="train on the speed-changed copies of the synthetic excerpts only")
     p.add_argument("--max-synthetic", type=int, default=0, help="use only the first N synthetic excerpts")
+    p.add_argument("--stop-after", type=int, default=0,
+                   help="stop after this epoch (the schedule still spans --epochs; 0: run them all)")
     p.add_argument("--max-minutes", type=float, default=0, help="stop after this much wall time")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
+    args.soundfont_licence = args.soundfont_licence or ["MIT"]
 
     import torch
     import torch.nn.functional as F
@@ -268,7 +278,7 @@ def main():
     if args.init:
         # Fine-tuning: start from a checkpoint's weights (same architecture); the input
         # standardisation comes with them.
-        model.load_state_dict(common.load_checkpoint(args.init)[1]["state"])
+        model.load_state_dict(common.load_checkpoint(args.init)[0].state_dict())
     params = sum(p.numel() for p in model.parameters())
     pos_weight = torch.tensor(args.pos_weight)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
@@ -300,8 +310,17 @@ def main():
         for _ in range(steps):
             x, y, m = make_batch(train, rng, args, args.p_real)
             x, y, m = torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(m)
-            logits = model(x)
+            if args.tempo_weight > 0:
+                model.with_tempo = True
+                logits, tempo_logits = model(x)
+                model.with_tempo = False
+                tt = torch.from_numpy(np.stack([common.tempo_targets(yy, len(yy)) for yy in y.numpy()]))
+                tt[m == 0] = -100
+                tempo_loss = F.cross_entropy(tempo_logits.reshape(-1, common.TEMPO_BINS), tt.reshape(-1), ignore_index=-100)
+            else:
+                logits, tempo_loss = model(x), 0.0
             loss = (F.binary_cross_entropy_with_logits(logits, y, reduction="none", pos_weight=pos_weight) * m).sum() / m.sum()
+            loss = loss + args.tempo_weight * tempo_loss
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -331,6 +350,9 @@ def main():
             bad += 1
         if bad >= args.patience:
             log("early stop: no better valid F for %d epochs" % args.patience)
+            break
+        if args.stop_after and epoch >= args.stop_after:
+            log("stop: epoch %d (--stop-after)" % epoch)
             break
         if args.max_minutes and wall > args.max_minutes * 60:
             log("stop: wall-time limit of %.0f min" % args.max_minutes)

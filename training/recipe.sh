@@ -1,0 +1,63 @@
+#!/bin/sh
+# The recipe of Tactus's shipped beat model, models/tactus-beats-v1.tnn, and of its 5-fold
+# cross-validation: one place for the settings, so that the shipped model and the CV models are
+# trained alike. Run from anywhere; heavy steps are niced. Wall times are this project's 2-core
+# machine (training/README.md).
+#
+#   training/recipe.sh data        # render the synthetic audio (two renders in parallel, ~25 min)
+#   training/recipe.sh fold K      # train fold K (0-4) of the cross-validation: real files of the
+#                                  # other folds + synthetic; fold 4 is the valid split, so fold 4's
+#                                  # network is the one Tactus ships (~25 min each, one core)
+#   training/recipe.sh export K    # fold K's weight file (training/data/cv/foldK.tnn), calibrated
+#   training/recipe.sh ship        # fold 4's export into models/ with its golden file
+#
+# No step selects anything on held-out data: the networks are fixed epochs of a fixed schedule
+# (snapshot ensemble of epochs 20, 24 and 28 of a 40-epoch cosine schedule stopped at 28).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+py="$here/.venv/bin/python"
+data="$here/data"
+cd "$root"
+
+TRAIN_ARGS="--synthetic $data --synthetic $here/data-b --real-variants 8 --real-speed 0.8 1.25 --real-eq 0.3
+  --synthetic-tempo 110 --synthetic-speed-variants 2 --no-synthetic-original
+  --units 64 --layers 2 --dropout 0.3 --ema 0.998 --p-real 0.8 --augment 0.9
+  --pos-weight 5 --pos-weight-epochs 25 --steps 150 --epochs 40 --schedule cosine --stop-after 28
+  --select last --patience 1000 --seed 1"
+SNAPSHOTS="020 024 028"
+
+case "${1:-}" in
+data)
+    # Two index ranges, one per core; each excerpt depends only on (seed, index).
+    nice -n 19 "$py" "$here/render.py" --minutes 100 --out "$data" &&
+        nice -n 19 "$py" "$here/render.py" --minutes 400 --start 206 --out "$data" &
+    nice -n 19 "$py" "$here/render.py" --minutes 450 --start 10000 --out "$here/data-b"
+    wait
+    ;;
+fold)
+    k=${2:?fold 0-4}
+    # shellcheck disable=SC2086
+    nice "$py" "$here/train.py" --name "cv$k" --cv-fold "$k" $TRAIN_ARGS
+    ;;
+export)
+    k=${2:?fold 0-4}
+    mkdir -p "$data/cv"
+    set --
+    for e in $SNAPSHOTS; do set -- "$@" "$data/runs/cv$k/epoch$e.pt"; done
+    "$py" "$here/export.py" "$data/cv/fold$k.tnn" "$@" --name "tactus-beats-v1" --calibrate --cv-fold "$k"
+    ;;
+ship)
+    [ -f "$data/cv/fold4.tnn" ] || { echo "recipe.sh: run 'fold 4' and 'export 4' first" >&2; exit 1; }
+    cp "$data/cv/fold4.tnn" models/tactus-beats-v1.tnn
+    set --
+    for e in $SNAPSHOTS; do set -- "$@" "$data/runs/cv4/epoch$e.pt"; done
+    "$py" "$here/golden.py" models/tactus-beats-v1.golden.txt "$@"
+    for c in "$@"; do set -- "$@" --checkpoint "$c"; shift; done
+    "$py" "$here/check_export.py" --model models/tactus-beats-v1.tnn "$@"
+    ;;
+*)
+    sed -n '2,17p' "$0" >&2
+    exit 2
+    ;;
+esac
