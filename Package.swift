@@ -22,6 +22,8 @@ let package = Package(
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         // Counts malloc calls per thread; linked only into tests and benchmarks.
         .target(name: "CAllocCounter"),
+        // Tactus's own beat model (models/tactus-beats-v1.tnn), compiled into the binary.
+        .target(name: "CTactusModel"),
         // Matrix-vector kernel with AVX2/FMA run-time dispatch (pure computation).
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
@@ -29,7 +31,7 @@ let package = Package(
         .target(name: "TactusCore", dependencies: ["CFFTW", "CKernels"]),
         // Layer 2: I/O (audio files, resampling, model files).
         .target(name: "TactusIO", dependencies: [
-            "TactusCore", "CSndfile", "CSoxr", "CALSA",
+            "TactusCore", "CSndfile", "CSoxr", "CALSA", "CTactusModel",
             .product(name: "Atomics", package: "swift-atomics"),
         ]),
         // Layer 3: the executable.

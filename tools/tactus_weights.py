@@ -56,3 +56,13 @@ def encode(networks, metadata):
         body.extend(layers)
     data = b"".join(body)
     return data + _u32(zlib.crc32(data) & 0xFFFFFFFF)
+
+
+def read_metadata(data):
+    """The metadata (dict of str -> str) of an encoded weight file, without decoding the layers."""
+    n = len(MAGIC)
+    if data[:n] != MAGIC:
+        raise ValueError("not a Tactus weight file")
+    size = struct.unpack("<I", data[n + 4:n + 8])[0]
+    text = data[n + 8:n + 8 + size].decode("utf-8")
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)

@@ -23,8 +23,8 @@ struct CostCommand: ParsableCommand {
     @Argument(help: "Audio files to run (default: the generated example, 30 s).")
     var files: [String] = []
 
-    @Option(help: "Beat network weight file; without it the onset fallback runs.")
-    var model: String?
+    @Option(help: "Beat network weight file, 'builtin' (Tactus's own) or 'none' (onset fallback); repeat it to compare models in one run (default: model.path's default).")
+    var model: [String] = []
 
     @Option(help: "Hops of warm-up excluded from the statistics and the allocation count.")
     var warmup: Int = 200
@@ -33,8 +33,9 @@ struct CostCommand: ParsableCommand {
     var out: String?
 
     func run() throws {
-        let spec = try model.map { try ModelFile.load(path: $0) }
         let config = TactusConfig()
+        let names = model.isEmpty ? [config.modelPath.isEmpty ? "none" : config.modelPath] : model
+        let specs = try names.map { $0 == "none" ? nil : try ModelFile.load(path: $0) }
         var signals: [(String, [Float])] = []
         if files.isEmpty {
             signals.append(("example", ExampleSignal().samples))
@@ -42,21 +43,38 @@ struct CostCommand: ParsableCommand {
             for f in files { signals.append((f, try AudioFileReader.readAll(path: f, sampleRate: config.features.sampleRate))) }
         }
         let totalHops = signals.reduce(0) { $0 + $1.1.count / config.features.hopSize + 1 }
-        var stages = StageTimes(capacity: totalHops)
-        var allocations = 0
-        var countedHops = 0
+        var stages = specs.map { _ in StageTimes(capacity: totalHops) }
+        var allocations = specs.map { _ in 0 }
+        var countedHops = specs.map { _ in 0 }
+        // Models take turns on each signal, so that a busy moment of the machine hits all alike.
         for (_, samples) in signals {
-            let p = try BeatPipeline(config: config, model: spec)
-            let (a, n) = measure(p, samples, &stages)
-            allocations += a
-            countedHops += n
+            for (m, spec) in specs.enumerated() {
+                let p = try BeatPipeline(config: config, model: spec)
+                let (a, n) = measure(p, samples, &stages[m])
+                allocations[m] += a
+                countedHops[m] += n
+            }
         }
-        let name = spec == nil ? "onset fallback" : "network (\(spec!.networks.count) nets, \(spec!.parameterCount) parameters)"
-        let report = stages.markdown(title: "Cost per hop, \(name), \(countedHops) hops", allocations: allocations,
-                                     countedHops: countedHops, hopSeconds: Double(config.features.hopSize) / config.features.sampleRate)
-        print(report)
+        let hopSeconds = Double(config.features.hopSize) / config.features.sampleRate
+        var report = ""
+        for (m, spec) in specs.enumerated() {
+            let name = spec.map { "\(names[m]): \($0.networks.count) network(s), \($0.parameterCount) parameters" } ?? "onset fallback"
+            report += stages[m].markdown(title: "Cost per hop, \(name), \(countedHops[m]) hops", allocations: allocations[m],
+                                         countedHops: countedHops[m], hopSeconds: hopSeconds) + "\n"
+        }
+        if specs.count > 1 {
+            report += "### Side by side (same run)\n\n| model | activation median / p99 µs | total median / p99 µs | activation cost / first model's |\n|---|---:|---:|---:|\n"
+            let base = stages[0].quantile(stages[0].network, 0.5)
+            for m in specs.indices {
+                let a = stages[m].quantile(stages[m].network, 0.5), t = stages[m].quantile(stages[m].total, 0.5)
+                report += String(format: "| %@ | %.2f / %.2f | %.2f / %.2f | %.2f |\n", names[m], a,
+                                 stages[m].quantile(stages[m].network, 0.99), t, stages[m].quantile(stages[m].total, 0.99),
+                                 a / max(base, 1e-9))
+            }
+        }
+        print(report, terminator: "")
         if let out { try report.write(toFile: out, atomically: true, encoding: .utf8) }
-        if allocations != 0 { throw ExitCode(3) }
+        if allocations.contains(where: { $0 != 0 }) { throw ExitCode(3) }
     }
 
     /// Runs one signal hop by hop, timing each stage; counts allocations after the warm-up.
@@ -118,11 +136,14 @@ struct StageTimes {
         features.append(f); network.append(n); tracker.append(t); total.append(f + n + t)
     }
 
+    /// Quantile P of V, in µs.
+    func quantile(_ v: [UInt64], _ p: Double) -> Double {
+        let s = v.sorted()
+        return s.isEmpty ? 0 : Double(s[min(s.count - 1, Int(Double(s.count - 1) * p))]) / 1000
+    }
+
     func markdown(title: String, allocations: Int, countedHops: Int, hopSeconds: Double) -> String {
-        func q(_ v: [UInt64], _ p: Double) -> Double {
-            let s = v.sorted()
-            return s.isEmpty ? 0 : Double(s[min(s.count - 1, Int(Double(s.count - 1) * p))]) / 1000
-        }
+        let q = quantile
         var out = "### \(title)\n\n| stage | median µs | p99 µs | mean µs |\n|---|---:|---:|---:|\n"
         for (name, v) in [("features (STFT, filterbank, diff)", features), ("activation", network),
                           ("DBN (forward filter, decision)", tracker), ("total", total)] {

@@ -53,7 +53,7 @@ import Testing
     }
 
     /// The clean beats (file mode on the mono 44.1 kHz signal).
-    var reference: [Double] { get throws { try FileTracker.track(samples: music.samples, config: TactusConfig(), model: nil).beats.map(\.beatTime) } }
+    var reference: [Double] { get throws { try FileTracker.track(samples: music.samples, config: TactusConfig(), model: try TestWorkspace.defaultModel()).beats.map(\.beatTime) } }
 
     @Test func emptyAndOneSampleFiles() throws {
         let empty = try track("empty.wav", Self.wav([], rate: 44_100, float: false))

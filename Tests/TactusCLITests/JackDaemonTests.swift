@@ -76,7 +76,7 @@ struct JackDaemonTests {
         let out = Pipe(), err = Pipe()
         let tactus = try start(TrackCommandTests.binary.path,
                                ["run", "--set", "capture.device=jackin", "--set", "capture.realtime_priority=0",
-                                "--duration", String(duration + 4)], env: env, out: out, err: err)
+                                "--set", "model.path=", "--duration", String(duration + 4)], env: env, out: out, err: err)
         // Tactus's input port, then a player connected to it from its first sample.
         var port = ""
         for _ in 0..<50 where port.isEmpty {
@@ -101,6 +101,11 @@ struct JackDaemonTests {
                   o["event"] as? String == "beat" else { return nil }
             return o["time"] as? Double
         }
+        // The onset fallback, as in DaemonTests' late device: this test is about the live path. Under
+        // a sub-hop shift of the input a network's tracker can settle on another phase for a while
+        // (hainsworth_001 padded by 220 samples: madmom's networks 93 beats instead of 86, 301 ms
+        // apart; Tactus's own model once 89 against 87 in this test under load); the paced file
+        // source, on the hop grid, checks the default model on the live path (DaemonTests).
         let file = try FileTracker.track(path: audio, config: TactusConfig(), model: nil).beats.map(\.beatTime)
         // The player started a moment after the capture: the same beats, later by that moment.
         let offset = BeatAlignment.offset(live: live, file: file, range: 0...5)

@@ -16,6 +16,13 @@ struct TestWorkspace {
 
     func remove() { try? FileManager.default.removeItem(at: dir) }
 
+    /// The model `tactus run` and `tactus track` use without a config (model.path's default), for
+    /// the file-mode reference of a test.
+    static func defaultModel() throws -> ModelSpec? {
+        let path = TactusConfig().modelPath
+        return path.isEmpty ? nil : try ModelFile.load(path: path)
+    }
+
     /// ../shared/tools/alsa-test.asoundrc (the `fromfile` and `jackin` PCMs) as `dir/.asoundrc`;
     /// false when ../shared is not there.
     static func installTestAsoundrc(in dir: URL) throws -> Bool {

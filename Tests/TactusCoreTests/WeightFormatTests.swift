@@ -49,3 +49,34 @@ import Testing
         #expect(CRC32.checksum(Array("123456789".utf8)[...]) == 0xCBF4_3926)
     }
 }
+
+@Suite struct ModelCalibrationTests {
+    @Test func beatOffsetIsReadValidatedAndApplied() throws {
+        var model = TestModels.model(networks: 1, units: 8, layers: 1)
+        #expect(model.beatOffset == 0)
+        model.metadata["beat_offset"] = "0.02"
+        let decoded = try WeightFormat.decode(WeightFormat.encode(model))
+        #expect(decoded.beatOffset == 0.02)
+        for bad in ["0.5", "early", "nan"] {
+            model.metadata["beat_offset"] = bad
+            #expect(throws: WeightFileError.self) { try WeightFormat.decode(WeightFormat.encode(model)) }
+        }
+        // Predictive beat times move by the model's offset (and by emission.offset on top). The
+        // model: one dense layer that sums the positive differences (a spectral flux) and squashes.
+        func beats(_ offset: String?, trim: Double = 0) throws -> [Double] {
+            let flux = DenseSpec(inputCount: 162, units: 1, activation: .sigmoid,
+                                 weights: [Float](repeating: 0, count: 81) + [Float](repeating: 0.5, count: 81), bias: [-4])
+            var m = ModelSpec(metadata: [:], networks: [NetworkSpec(layers: [.dense(flux)])])
+            m.metadata["beat_offset"] = offset
+            var config = TactusConfig()
+            config.emission.offset = trim
+            let p = try BeatPipeline(config: config, model: m)
+            var out: [Double] = []
+            ExampleSignal(duration: 10).samples.withUnsafeBufferPointer { p.process($0) { if let e = $0.event { out.append(e.beatTime) } } }
+            return out
+        }
+        let plain = try beats(nil), shifted = try beats("0.02"), trimmed = try beats("0.02", trim: -0.02)
+        #expect(plain.count > 10 && plain.count == shifted.count && plain == trimmed)
+        for (a, b) in zip(plain, shifted) { #expect(abs(b - a - 0.02) < 1e-9) }
+    }
+}

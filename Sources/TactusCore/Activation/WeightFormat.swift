@@ -180,7 +180,21 @@ extension ModelSpec {
                 throw .invalid("network \(n) ends in \(expected) outputs; a beat model ends in 1")
             }
         }
+        if let text = metadata[Self.beatOffsetKey] {
+            guard let v = Double(text), v.isFinite, abs(v) <= Self.maxBeatOffset else {
+                throw .invalid("metadata \(Self.beatOffsetKey)=\(text): expected seconds within ±\(Self.maxBeatOffset)")
+            }
+        }
     }
+
+    /// Metadata key of the model's timing calibration (s): added to predictive beat times, minus
+    /// the mean signed error of its beats against annotations (measured on the train split), so
+    /// that each network's own lag is corrected, not one network's for all.
+    public static let beatOffsetKey = "beat_offset"
+    static let maxBeatOffset = 0.1
+
+    /// The model's timing calibration (s), 0 when the file states none.
+    public var beatOffset: Double { metadata[Self.beatOffsetKey].flatMap(Double.init) ?? 0 }
 }
 
 /// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), the same as zlib's `crc32`.

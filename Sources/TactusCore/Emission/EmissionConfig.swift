@@ -14,9 +14,9 @@ public struct EmissionConfig: Sendable, Equatable {
     public var lead: Double = 0.05
     /// Confidence above which the tracker counts as locked and beats are predicted.
     public var lockThreshold: Double = 0.3
-    /// Added to every predictive-mode beat time (s). Default: minus the mean signed error of
-    /// predictive beats against the annotations of the train split (+6.1 ms, bench/emission.py).
-    public var offset: Double = -0.006
+    /// Added to every predictive-mode beat time (s), on top of the activation's own calibration
+    /// (the model file's `beat_offset`, or `OnsetConfig.beatOffset`): a trim for the user's setup.
+    public var offset: Double = 0
     /// Frames quieter than this (dBFS, RMS over one hop) close the gate.
     public var gateLevel: Double = -60
     /// The gate also closes unless the network activation rose above this `gateOnsets` times within

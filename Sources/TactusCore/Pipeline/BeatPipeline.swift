@@ -26,6 +26,9 @@ public final class BeatPipeline {
     public let features: BeatFeatures
     public let activation: any BeatActivationFunction
     public let tracker: ForwardBeatTracker
+    /// The looser tracker of the re-lock test (predictive mode with tracker.relock_threshold > 0).
+    public let explorer: ForwardBeatTracker?
+    public private(set) var relock: RelockDetector
     public let gate: SignalGate
     public private(set) var emitter: BeatEmitter
 
@@ -44,11 +47,23 @@ public final class BeatPipeline {
             activation = SpectralFluxOnset(bandCount: features.bandCount, frameRate: config.features.frameRate,
                                            config: config.onset)
         }
-        tracker = ForwardBeatTracker(config: Self.trackerConfig(config), frameRate: config.features.frameRate)
+        let trackerConfig = Self.trackerConfig(config)
+        tracker = ForwardBeatTracker(config: trackerConfig, frameRate: config.features.frameRate)
+        if config.emission.mode == .predictive && trackerConfig.relockThreshold > 0 {
+            var loose = trackerConfig
+            loose.transitionLambda = trackerConfig.relockLambda
+            loose.resetRate = trackerConfig.relockResetRate
+            explorer = ForwardBeatTracker(config: loose, frameRate: config.features.frameRate)
+        } else {
+            explorer = nil
+        }
+        relock = RelockDetector(threshold: trackerConfig.relockThreshold)
         var gateConfig = config.emission
         if model == nil { gateConfig.gateActivation = config.onset.gateActivation }
         gate = SignalGate(config: gateConfig, frameRate: config.features.frameRate)
-        emitter = BeatEmitter(config: config.emission, frameRate: config.features.frameRate)
+        var emission = config.emission
+        emission.offset += model?.beatOffset ?? config.onset.beatOffset
+        emitter = BeatEmitter(config: emission, frameRate: config.features.frameRate)
     }
 
     /// Reactive mode is madmom's tracker exactly: uniform start and its early-beat rule.
@@ -71,6 +86,7 @@ public final class BeatPipeline {
     public func reset() {
         repairedSeen = 0
         framer.reset(); features.reset(); activation.reset(); tracker.reset(); gate.reset(); emitter.reset()
+        explorer?.reset(); relock.reset()
     }
 
     /// Feeds samples (mono, at the processing rate); calls `onFrame` for every completed frame.
@@ -86,7 +102,15 @@ public final class BeatPipeline {
                 gate.distrustInput()
             }
             let open = gate.update(hop: newest, activation: a, flux: features.flux) || !predictive
-            let step = tracker.process(activation: a, informative: gate.isInformative || !predictive)
+            let informative = gate.isInformative || !predictive
+            let step = tracker.process(activation: a, informative: informative)
+            if let explorer {
+                let loose = explorer.process(activation: a, informative: informative)
+                if relock.update(logLikelihoodRatio: explorer.logEvidence - tracker.logEvidence)
+                    && RelockDetector.isTempoChange(loose.tempo, from: step.tempo) {
+                    tracker.adopt(explorer)
+                }
+            }
             let time = Double(index * hop) / rate
             let event = emitter.process(step: step, time: time, gateOpen: open)
             try onFrame(FrameResult(frame: index, time: time, activation: a, tracker: step, event: event,

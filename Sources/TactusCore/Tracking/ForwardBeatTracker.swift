@@ -63,6 +63,10 @@ public final class ForwardBeatTracker {
     private var frameIndex = 0
     private var lastBeat: Double
     public private(set) var beatCount = 0
+    /// log p(activation of the last frame | all before), up to a constant shared by every tracker
+    /// with the same observation model: how well this tracker predicted the frame (0 for a frame
+    /// that carried no evidence).
+    public private(set) var logEvidence = 0.0
 
     public init(config: TrackerConfig, frameRate: Double) {
         self.config = config
@@ -172,9 +176,17 @@ public final class ForwardBeatTracker {
 
     public func reset() {
         previous.update(from: initial, count: stateCount)
+        logEvidence = 0
         frameIndex = 0
         lastBeat = config.dropEarlyBeats ? 0 : -.infinity
         beatCount = 0
+    }
+
+    /// Takes over another tracker's filtered distribution (same state space: same tempo range
+    /// and tempo count); its beat count and last beat stay this tracker's own. No allocation.
+    public func adopt(_ other: ForwardBeatTracker) {
+        precondition(other.stateCount == stateCount, "adopt needs the same state space")
+        previous.update(from: other.previous, count: stateCount)
     }
 
     /// The filtered state distribution after the last frame (valid until the next call).
@@ -236,6 +248,7 @@ public final class ForwardBeatTracker {
         let sum = (s0 + s1) + (s2 + s3)
         let frame = frameIndex
         frameIndex += 1
+        logEvidence = informative && sum > 0 ? log(sum) : 0
         guard sum > 0, sum.isFinite else {
             // The observation ruled out every state (e.g. activation exactly 0 or 1 everywhere it
             // was possible): start over from the uniform distribution rather than emit NaN.

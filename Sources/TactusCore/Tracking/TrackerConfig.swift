@@ -22,6 +22,15 @@ public struct TrackerConfig: Sendable, Equatable {
     /// Share of the start distribution mixed into the posterior per second, so that tempo jumps
     /// beyond what the transition model allows are found again (0 = none, madmom).
     public var resetRate: Double = 0
+    /// Re-lock after a tempo change (predictive mode): a second tracker with a looser tempo
+    /// transition runs beside the main one; when the evidence that it predicts the activations
+    /// better (a CUSUM of their log-likelihood ratio, nats) exceeds this, the main tracker takes
+    /// its distribution. 0 = off.
+    public var relockThreshold: Double = 0
+    /// Tempo change penalty λ of that second tracker.
+    public var relockLambda: Double = 10
+    /// Its reset rate (share of the start distribution mixed in per second).
+    public var relockResetRate: Double = 0.1
     /// madmom's rule: no beat before 60/max_bpm s after the start (its first "last beat" is 0 s).
     public var dropEarlyBeats: Bool = true
 

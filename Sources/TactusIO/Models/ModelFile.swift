@@ -1,10 +1,16 @@
+import CTactusModel
 import FoundationEssentials
 import Glibc
 import TactusCore
 
-/// Loads a Tactus weight file from disk (format: docs/weight-format.md).
+/// Loads a Tactus weight file (format: docs/weight-format.md) from disk, or the built-in model.
 public enum ModelFile {
+    /// The `model.path` that names Tactus's own model compiled into the binary
+    /// (models/tactus-beats-v1.tnn); a file of that name is reached as `./builtin`.
+    public static let builtinName = "builtin"
+
     public static func load(path: String) throws(ModelFileError) -> ModelSpec {
+        if path == builtinName { return try builtin() }
         guard FileManager.default.fileExists(atPath: path) else {
             throw ModelFileError(path: path, message: "no such file")
         }
@@ -15,6 +21,21 @@ public enum ModelFile {
             return try WeightFormat.decode([UInt8](data))
         } catch {
             throw ModelFileError(path: path, message: error.description)
+        }
+    }
+}
+
+extension ModelFile {
+    /// Tactus's own beat model, decoded (and so validated) from the bytes in the binary.
+    public static func builtin() throws(ModelFileError) -> ModelSpec {
+        var count = 0
+        guard let base = tactus_builtin_model(&count) else {
+            throw ModelFileError(path: builtinName, message: "no model compiled in")
+        }
+        do {
+            return try WeightFormat.decode(Array(UnsafeBufferPointer(start: base, count: count)))
+        } catch {
+            throw ModelFileError(path: builtinName, message: error.description)
         }
     }
 }
