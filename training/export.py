@@ -52,15 +52,15 @@ def network_layers(model):
     return layers
 
 
-def signed_errors(tactus, tnn, files):
+def signed_errors(tactus, tnn, files, offset=0.0):
     """Beat time − annotation of the predictive beats of `tactus track` with model TNN that lie
-    within ±70 ms of an annotation (the nearest one), over FILES."""
+    within ±70 ms of an annotation (the nearest one), over FILES; OFFSET is emission.offset (s)."""
     import subprocess
     import tempfile
     errors = []
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([tactus, "track", "--model", tnn, "--output-dir", tmp, "--set", "emission.mode=predictive",
-                        "--set", "emission.offset=0"] + [f[0] for f in files], check=True, stderr=subprocess.DEVNULL)
+                        "--set", "emission.offset=%g" % offset] + [f[0] for f in files], check=True, stderr=subprocess.DEVNULL)
         for audio, beats, _, _ in files:
             det = common.load_beats(os.path.join(tmp, os.path.splitext(os.path.basename(audio))[0] + ".beats.txt"))
             ann = common.load_beats(beats)
@@ -82,6 +82,10 @@ def main():
     p.add_argument("--calibrate", action="store_true",
                    help="measure the timing calibration (beat_offset) on the real training files and store it")
     p.add_argument("--cv-fold", type=int, choices=range(5), help="with --calibrate: the model's held-out fold")
+    p.add_argument("--calibrate-on-cv", metavar="DIR",
+                   help="with --calibrate and --cv-fold: measure the error instead on held-out files, each "
+                        "fold's with DIR/fold<k>.tnn (the other folds' models of the same recipe, their own "
+                        "beat_offset cancelled): the lag on unseen music, not on the files a network learnt")
     p.add_argument("--tactus", help="tactus binary for --calibrate")
     args = p.parse_args()
     networks, notes = [], []
@@ -101,7 +105,26 @@ def main():
         files = common.real_files("train") if args.cv_fold is None else \
             common.real_files(folds=[k for k in range(5) if k != args.cv_fold])
         files = [f for f in files if f[2] not in common.EXCLUDED_REAL]
-        err = signed_errors(common.find_tactus(args.tactus), args.output, files)
+        tactus = common.find_tactus(args.tactus)
+        if args.calibrate_on_cv:
+            if args.cv_fold is None:
+                raise SystemExit("export.py: --calibrate-on-cv needs --cv-fold")
+            parts = []
+            for k in range(5):
+                if k == args.cv_fold:
+                    continue
+                tnn = os.path.join(args.calibrate_on_cv, "fold%d.tnn" % k)
+                if not os.path.exists(tnn):
+                    raise SystemExit("export.py: %s is missing (recipe.sh fold %d, export %d)" % (tnn, k, k))
+                held = [f for f in common.real_files(folds=[k]) if f[2] not in common.EXCLUDED_REAL]
+                own = float(tw.read_metadata(open(tnn, "rb").read()).get("beat_offset", 0))
+                e = signed_errors(tactus, tnn, held, offset=-own)
+                print("calibration: fold %d held out, %d matched beats, mean %+.1f ms" % (k, len(e), 1000 * np.mean(e)),
+                      file=sys.stderr)
+                parts.append(e)
+            err = np.concatenate(parts)
+        else:
+            err = signed_errors(tactus, args.output, files)
         meta["beat_offset"] = "%.4f" % -np.mean(err)
         print("calibration: %d matched beats, mean signed error %+.1f ms: beat_offset %s s" % (
             len(err), 1000 * np.mean(err), meta["beat_offset"]), file=sys.stderr)

@@ -294,13 +294,15 @@ def main():
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=0.5, patience=args.lr_patience)
     run_dir = os.path.join(args.data, "runs", args.name)
     os.makedirs(run_dir, exist_ok=True)
+    with open(os.path.join(run_dir, "args.json"), "w") as f:   # what made this run, for its record
+        json.dump(vars(args), f, indent=1, sort_keys=True)
     logf = open(os.path.join(run_dir, "log.jsonl"), "w")
     arch = {"units": args.units, "layers": args.layers, "inputs": common.FEATURES, "peepholes": args.peepholes,
             "front": args.front}
     log("model: %s%d LSTM layers x %d units + dense, %d parameters; %d steps/epoch of %d x %d frames" % (
         "dense %d ReLU + " % args.front if args.front else "", args.layers, args.units, params, steps, args.batch, args.frames))
 
-    best_f, best_epoch, bad = -1.0, 0, 0
+    best_f, best_epoch, best_df, bad = -1.0, 0, 0.0, 0
     for epoch in range(1, args.epochs + 1):
         t0 = time.time()
         losses = []
@@ -344,7 +346,7 @@ def main():
         torch.save(ck, os.path.join(run_dir, "last.pt"))
         torch.save(ck, os.path.join(run_dir, "epoch%03d.pt" % epoch))   # for later selection and averaging
         if improved:
-            best_f, best_epoch, bad = vf, epoch, 0
+            best_f, best_epoch, best_df, bad = vf, epoch, df, 0
             torch.save(ck, os.path.join(run_dir, "best.pt"))
         else:
             bad += 1
@@ -357,8 +359,9 @@ def main():
         if args.max_minutes and wall > args.max_minutes * 60:
             log("stop: wall-time limit of %.0f min" % args.max_minutes)
             break
-    log("best: epoch %d, valid F %.3f (%s); %s; total wall %.0f s" % (
-        best_epoch, best_f, {"dbn": "tactus", "peaks": "peak picking", "last": "last epoch"}[args.select], os.path.join(run_dir, "best.pt"), time.time() - start_time))
+    log("best: epoch %d (by %s), valid F of tactus %.3f; %s; total wall %.0f s" % (
+        best_epoch, {"dbn": "tactus F", "peaks": "peak-picking F", "last": "last epoch"}[args.select], best_df,
+        os.path.join(run_dir, "best.pt"), time.time() - start_time))
 
 
 if __name__ == "__main__":
