@@ -26,7 +26,7 @@ struct TrackCommand: ParsableCommand {
     @Flag(help: "Track the embedded example (a generated 120 BPM drum groove) instead of files.")
     var example = false
 
-    @Option(help: "Beat network weight file (Tactus weight format).")
+    @Option(help: "Beat network: 'builtin' (Tactus's own model, compiled in) or a weight file (Tactus weight format).")
     var model: String?
 
     @Flag(help: "Use the model-free spectral-flux onset function instead of a network.")
@@ -71,7 +71,7 @@ struct TrackCommand: ParsableCommand {
 
         let spec = try ConfigLoading.model(config)
         if spec == nil && !noModel {
-            Console.note("no model configured: using the spectral-flux onset function (--model PATH selects a network)")
+            Console.note("no model configured: using the spectral-flux onset function (--model builtin or --model PATH selects a network)")
         }
 
         if example {
