@@ -3,12 +3,14 @@ import TactusCore
 import Testing
 
 @Suite struct PipelineTests {
-    /// The real-time rule: once running, a hop allocates nothing (network and fallback alike).
-    @Test(arguments: [true, false])
-    func noAllocationPerHopInSteadyState(withModel: Bool) throws {
+    /// The real-time rule: once running, a hop allocates nothing (network and fallback alike,
+    /// with and without the re-lock test's second tracker).
+    @Test(arguments: [true, false], [0.0, 0.5])
+    func noAllocationPerHopInSteadyState(withModel: Bool, relockThreshold: Double) throws {
         let model = withModel ? TestModels.model(networks: 8) : nil
         var config = TactusConfig()
         config.emission.gateActivation = 0  // a random network's activations must not close the gate
+        config.tracker.relockThreshold = relockThreshold
         let pipeline = try BeatPipeline(config: config, model: model)
         let signal = ExampleSignal(duration: 6)
         var beats = 0
@@ -26,6 +28,9 @@ import Testing
         }
         if tactus_alloc_counter_available() != 0 { #expect(allocations == 0) }
         #expect(beats > 0)
+        // With the re-lock test on, the hand-over (the main tracker adopting the second's
+        // distribution) must be among what ran: 484 and 2 hand-overs in this signal.
+        if relockThreshold > 0 { #expect(pipeline.relock.count > 0) }
     }
 
     @Test(.enabled(if: tactus_alloc_counter_available() != 0, "sanitizer build: the sanitizer owns malloc"))
