@@ -188,7 +188,7 @@ extension ModelSpec {
     }
 
     /// Metadata key of the model's timing calibration (s): added to predictive beat times, minus
-    /// the mean signed error of its beats against annotations (measured on the train split), so
+    /// the mean signed error of its beats against annotations (docs/weight-format.md says where), so
     /// that each network's own lag is corrected, not one network's for all.
     public static let beatOffsetKey = "beat_offset"
     static let maxBeatOffset = 0.1

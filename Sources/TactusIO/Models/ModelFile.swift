@@ -17,8 +17,13 @@ public enum ModelFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ModelFileError(path: path, message: "cannot be read")
         }
+        return try decode([UInt8](data), path: path)
+    }
+
+    /// Decodes (and so validates) weight-file bytes; an error names PATH.
+    static func decode(_ bytes: [UInt8], path: String) throws(ModelFileError) -> ModelSpec {
         do {
-            return try WeightFormat.decode([UInt8](data))
+            return try WeightFormat.decode(bytes)
         } catch {
             throw ModelFileError(path: path, message: error.description)
         }
@@ -32,11 +37,7 @@ extension ModelFile {
         guard let base = tactus_builtin_model(&count) else {
             throw ModelFileError(path: builtinName, message: "no model compiled in")
         }
-        do {
-            return try WeightFormat.decode(Array(UnsafeBufferPointer(start: base, count: count)))
-        } catch {
-            throw ModelFileError(path: builtinName, message: error.description)
-        }
+        return try decode(Array(UnsafeBufferPointer(start: base, count: count)), path: builtinName)
     }
 }
 
