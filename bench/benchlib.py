@@ -108,9 +108,12 @@ def madmom_env() -> dict[str, str]:
     return env
 
 
-def run_madmom_one(venv: Path, audio: Path, out_file: Path) -> float:
-    """Run `DBNBeatTracker online AUDIO` writing beats to OUT_FILE; return wall seconds."""
-    cmd = [str(venv / "bin/DBNBeatTracker"), "online", str(audio)]
+def run_madmom_one(venv: Path, audio: Path, out_file: Path, mode: str = "online") -> float:
+    """Run `DBNBeatTracker MODE AUDIO` writing beats to OUT_FILE; return wall seconds.
+
+    MODE "online" is the causal tracker Tactus is compared with; "single" is madmom's offline
+    tracker (bidirectional networks, Viterbi over the whole file)."""
+    cmd = [str(venv / "bin/DBNBeatTracker"), mode, str(audio)]
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=madmom_env())
     wall = time.perf_counter() - start
@@ -120,12 +123,14 @@ def run_madmom_one(venv: Path, audio: Path, out_file: Path) -> float:
     return wall
 
 
-def run_madmom(venv: Path, inputs: dict[str, Path], out_dir: Path, jobs: int = 1) -> float:
-    """Run madmom on every stem -> audio in INPUTS (JOBS processes at a time); return wall s."""
+def run_madmom(venv: Path, inputs: dict[str, Path], out_dir: Path, jobs: int = 1,
+               mode: str = "online") -> float:
+    """Run madmom (MODE, see run_madmom_one) on every stem -> audio in INPUTS (JOBS processes at
+    a time); return wall s."""
     out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(run_madmom_one, venv, audio, out_dir / f"{stem}.beats.txt")
+        futures = [pool.submit(run_madmom_one, venv, audio, out_dir / f"{stem}.beats.txt", mode)
                    for stem, audio in inputs.items()]
         for fut in futures:
             fut.result()

@@ -14,7 +14,12 @@ beats leave when they are detected: emission = beat time), on the chosen split o
   minus the first annotated beat (music start); median over files;
 - re-lock after tempo steps and ramps: first beat after the change from which four beats in a
   row are correct, minus the change time;
-- false beats per minute in 60 s of silence and of −40 dBFS pink noise.
+- false beats per minute in 60 s of silence and of −40 dBFS pink noise;
+- timing error against exact beats: matched beats of the generated signals from 5 s to the tempo
+  change (no annotator in the loop);
+- with `--madmom-offline`, madmom's offline tracker (`DBNBeatTracker single`: bidirectional
+  networks, Viterbi over the whole file) as a reference row: not a live peer, but the best timing
+  agreement with these annotations that madmom reaches when it may look at the future.
 
     PY=$(bench/setup-venv.sh | tail -n 1)
     $PY bench/emission.py --tactus .build/release/tactus --bench .build/release/tactus-bench \
@@ -38,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib as bl  # noqa: E402
 
 MADMOM = "madmom 0.16.1 online"
+MADMOM_OFFLINE = "madmom 0.16.1 offline (reference: sees the whole file)"
 WINDOW = 0.07
 
 
@@ -51,6 +57,8 @@ def parse_args():
     p.add_argument("--data", type=Path, default=bl.DEFAULT_DATA)
     p.add_argument("--madmom-venv", type=Path, default=bl.DEFAULT_MADMOM_VENV)
     p.add_argument("--no-madmom", action="store_true")
+    p.add_argument("--madmom-offline", action="store_true",
+                   help="add madmom's offline tracker as a reference row (annotation agreement)")
     p.add_argument("--out", type=Path)
     return p.parse_args()
 
@@ -65,8 +73,8 @@ def run_tactus_jsonl(tactus, files, out_dir, args):
     return events
 
 
-def madmom_events(venv, inputs, out_dir):
-    bl.run_madmom(venv, inputs, out_dir, jobs=2)
+def madmom_events(venv, inputs, out_dir, mode="online"):
+    bl.run_madmom(venv, inputs, out_dir, jobs=2, mode=mode)
     events = {}
     for stem in inputs:
         beats = bl.read_beats(out_dir / f"{stem}.beats.txt")
@@ -136,6 +144,10 @@ def main():
             inputs = bl.madmom_inputs(tracks, tmp)
             inputs.update({s[0]: sigdir / f"{s[0]}.wav" for s in signals})
             results[MADMOM] = madmom_events(args.madmom_venv, inputs, tmp / "madmom")
+            if args.madmom_offline:
+                print("running madmom offline", file=sys.stderr)
+                results[MADMOM_OFFLINE] = madmom_events(args.madmom_venv, inputs, tmp / "madmom-offline",
+                                                        mode="single")
 
     refs = {t.stem: np.array(bl.read_beats(t.annotation)) for t in tracks}
     lines = [f"## Beat emission, split `{args.split}` ({len(tracks)} files) and generated signals", "",
@@ -171,19 +183,33 @@ def main():
     bl.emit_report("\n".join(lines), args.out)
 
 
+def steady_errors(rows, ref, change):
+    """Beat time − generated beat for matched beats from 5 s to the tempo change (s)."""
+    t, _, _ = arrays(rows)
+    t = np.sort(t[(t >= 5) & (t < change)])
+    ref = ref[(ref >= 5) & (ref < change)]
+    return [t[j] - ref[i] for i, j in mir_eval.util.match_events(ref, t, WINDOW)]
+
+
 def signal_table(results, signals, refs):
-    """Re-lock time on tempo changes and false beats per minute in silence and noise."""
+    """Re-lock time on tempo changes, false beats per minute in silence and noise, and timing
+    error against the exact beats of the steady stretches."""
     header = ["system"]
     for name, kind, change, duration in signals:
         header.append(f"re-lock {name} (s)" if kind in ("step", "ramp") else f"beats/min, {name}")
+    header += ["steady beats matched", "mean / p95 abs err vs exact beats (ms)"]
     rows = []
     for label, ev in results.items():
         row = [label]
+        err = []
         for name, kind, change, duration in signals:
             if kind in ("step", "ramp"):
                 row.append(fmt(relock(ev[name], refs[name], float(change)), "%.2f"))
+                err += steady_errors(ev[name], refs[name], float(change))
             else:
                 row.append(fmt(len(ev[name]) * 60 / float(duration), "%.1f"))
+        err = np.array(err) * 1000
+        row += [str(len(err)), f"{err.mean():+.1f} / {np.percentile(np.abs(err), 95):.1f}" if len(err) else "–"]
         rows.append(row)
     return bl.markdown_table(header, rows)
 

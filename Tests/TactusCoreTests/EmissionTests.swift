@@ -31,6 +31,24 @@ import Testing
         #expect(events.map(\.count) == Array(1...events.count))
     }
 
+    @Test func predictionFollowsThePosteriorUntilItLeaves() {
+        var emitter = BeatEmitter(config: EmissionConfig(), frameRate: 100)
+        var events: [BeatEvent] = []
+        // Beats every 50 frames until frame 300; from frame 320 on the posterior puts the phase
+        // 3 frames behind (the next beat at 3.53 s, not 3.5 s), before the prediction is due.
+        for var s in steps(count: 400) {
+            if s.frame >= 320 {
+                let k = (s.frame - 3) % 50
+                s.phaseFrames = Double(k); s.phase = Double(k) / 50; s.isBeat = k == 0
+            }
+            if let e = emitter.process(step: s, time: Double(s.frame) / 100, gateOpen: true) { events.append(e) }
+        }
+        let moved = events.filter { $0.beatTime > 3.2 && $0.beatTime < 3.8 }
+        #expect(moved.count == 1, "one beat near 3.5 s, sent once")
+        #expect(moved.first.map { abs($0.beatTime - 3.53) < 1e-9 && $0.predicted && $0.lead >= 0.05 - 1e-9 } == true)
+        #expect(events.map(\.count) == Array(1...events.count))
+    }
+
     @Test func noPredictionWithoutConfidenceNorWithAClosedGate() {
         var emitter = BeatEmitter(config: EmissionConfig(), frameRate: 100)
         var events: [BeatEvent] = []

@@ -68,8 +68,9 @@ public struct OnsetConfig: Sendable, Equatable {
     /// not a network's): 0.15 gives no beats in −40 dBFS pink noise (train split).
     public var gateActivation: Double = 0.15
     /// Timing calibration of predictive beats with this function (s), as a model file's
-    /// `beat_offset`: minus their mean signed error on the train split (+3.3 ms, bench/emission.py).
-    public var beatOffset: Double = -0.003
+    /// `beat_offset`: minus their mean signed error on the train split with the offset at 0 (+5.8 ms;
+    /// +3.3 ms before beats were predicted from each frame's posterior).
+    public var beatOffset: Double = -0.006
 
     public init() {}
 }

