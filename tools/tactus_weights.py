@@ -66,3 +66,18 @@ def read_metadata(data):
     size = struct.unpack("<I", data[n + 4:n + 8])[0]
     text = data[n + 8:n + 8 + size].decode("utf-8")
     return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+
+
+def with_metadata(data, updates):
+    """The weight file DATA with its metadata updated by UPDATES (str -> str; None removes a
+    key), checksum recomputed; the networks are untouched."""
+    meta = read_metadata(data)
+    size = struct.unpack("<I", data[12:16])[0]
+    for k, v in updates.items():
+        if v is None:
+            meta.pop(k, None)
+        else:
+            meta[k] = v
+    text = "".join("%s=%s\n" % (k, meta[k]) for k in sorted(meta)).encode("utf-8")
+    body = data[:12] + _u32(len(text)) + text + data[16 + size:-4]
+    return body + _u32(zlib.crc32(body) & 0xFFFFFFFF)

@@ -59,8 +59,12 @@ def main():
         model.eval()
         models = [model]
     with tempfile.TemporaryDirectory() as tmp:
-        tnn = args.model or os.path.join(tmp, "m.tnn")
-        if not args.model:
+        tnn = os.path.join(tmp, "m.tnn")
+        if args.model:
+            # The network alone: without the onset function a model may mix in (onset_mix).
+            with open(args.model, "rb") as src, open(tnn, "wb") as f:
+                f.write(tw.with_metadata(src.read(), {"onset_mix": None}))
+        else:
             with open(tnn, "wb") as f:
                 f.write(tw.encode([export.network_layers(m) for m in models], {"name": "check", "fps": "100"}))
         x = common.tactus_features(tactus, args.audio, os.path.join(tmp, "f.npy"))

@@ -18,13 +18,16 @@ FEATURES = 162
 
 
 def find_tactus(path=None):
-    """The built `tactus` binary: --tactus, $TACTUS, or the usual build folders (release first)."""
-    cands = [path, os.environ.get("TACTUS")] + [os.path.join(ROOT, d, c, "tactus")
-                                                 for d in (".build-train", ".build")
-                                                 for c in ("release", "debug")]
-    for c in cands:
+    """The built `tactus` binary: --tactus, $TACTUS, or the newest in the usual build folders
+    (an old build in one folder must not silently stand in for the current code)."""
+    for c in (path, os.environ.get("TACTUS")):
         if c and os.path.isfile(c) and os.access(c, os.X_OK):
             return os.path.abspath(c)
+    for kind in ("release", "debug"):
+        built = [c for c in (os.path.join(ROOT, d, kind, "tactus") for d in (".build-train", ".build"))
+                 if os.path.isfile(c) and os.access(c, os.X_OK)]
+        if built:
+            return os.path.abspath(max(built, key=os.path.getmtime))
     raise SystemExit("no tactus binary: build it (swift build -c release --scratch-path .build-train) or pass --tactus")
 
 

@@ -86,8 +86,13 @@ def main():
                    help="with --calibrate and --cv-fold: measure the error instead on held-out files, each "
                         "fold's with DIR/fold<k>.tnn (the other folds' models of the same recipe, their own "
                         "beat_offset cancelled): the lag on unseen music, not on the files a network learnt")
+    p.add_argument("--onset-mix", type=float, default=0.0, metavar="W",
+                   help="share of Tactus's onset function mixed into the network's activation (metadata "
+                        "onset_mix, 0 ... 1; 0: the network alone); --calibrate then measures the mix")
     p.add_argument("--tactus", help="tactus binary for --calibrate")
     args = p.parse_args()
+    if not 0 <= args.onset_mix <= 1:
+        raise SystemExit("export.py: --onset-mix must lie within 0 ... 1")
     networks, notes = [], []
     for path in args.checkpoints:
         model, ck = common.load_checkpoint(path)
@@ -96,6 +101,8 @@ def main():
                                                      + os.path.basename(path), ck["epoch"], ck["valid_f"]))
     meta = {"name": args.name, "source": "training/train.py: " + "; ".join(notes), "license": args.license,
             "features": "madmom-online-beats", "fps": "100"}
+    if args.onset_mix > 0:
+        meta["onset_mix"] = "%g" % args.onset_mix
     data = tw.encode(networks, meta)
     with open(args.output, "wb") as f:
         f.write(data)
@@ -117,7 +124,11 @@ def main():
                 if not os.path.exists(tnn):
                     raise SystemExit("export.py: %s is missing (recipe.sh fold %d, export %d)" % (tnn, k, k))
                 held = [f for f in common.real_files(folds=[k]) if f[2] not in common.EXCLUDED_REAL]
-                own = float(tw.read_metadata(open(tnn, "rb").read()).get("beat_offset", 0))
+                other = tw.read_metadata(open(tnn, "rb").read())
+                if float(other.get("onset_mix", 0)) != args.onset_mix:
+                    raise SystemExit("export.py: %s has onset_mix %s, not %g: export it with the same --onset-mix"
+                                     % (tnn, other.get("onset_mix", "0"), args.onset_mix))
+                own = float(other.get("beat_offset", 0))
                 e = signed_errors(tactus, tnn, held, offset=-own)
                 print("calibration: fold %d held out, %d matched beats, mean %+.1f ms" % (k, len(e), 1000 * np.mean(e)),
                       file=sys.stderr)

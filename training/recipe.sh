@@ -12,8 +12,11 @@
 #                                  # (export 4 last: its calibration uses folds 0-3's models)
 #   training/recipe.sh ship        # fold 4's export into models/ with its golden file
 #
-# No step selects anything on held-out data: the networks are fixed epochs of a fixed schedule
-# (snapshot ensemble of epochs 20, 24 and 28 of a 40-epoch cosine schedule stopped at 28).
+# No step selects anything on the valid split: the networks are fixed epochs of a fixed schedule
+# (snapshot ensemble of epochs 20, 24 and 28 of a 40-epoch cosine schedule stopped at 28). The
+# share of the onset function mixed into the network's activation (ONSET_MIX) was chosen on the
+# CV networks' held-out predictions of folds 0-3 (training/choose_onset_mix.py, after 'export 0'
+# to 'export 3'; fold 4 unseen).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -27,6 +30,7 @@ TRAIN_ARGS="--synthetic $data --synthetic $here/data-b --real-variants 8 --real-
   --pos-weight 5 --pos-weight-epochs 25 --steps 150 --epochs 40 --schedule cosine --stop-after 28
   --select last --patience 1000 --seed 1"
 SNAPSHOTS="020 024 028"
+ONSET_MIX=0.7
 
 case "${1:-}" in
 data)
@@ -51,7 +55,8 @@ export)
     cal=""
     [ "$k" = 4 ] && cal="--calibrate-on-cv $data/cv"
     # shellcheck disable=SC2086
-    "$py" "$here/export.py" "$data/cv/fold$k.tnn" "$@" --name "tactus-beats-v1" --calibrate --cv-fold "$k" $cal
+    "$py" "$here/export.py" "$data/cv/fold$k.tnn" "$@" --name "tactus-beats-v1" --onset-mix "$ONSET_MIX" \
+        --calibrate --cv-fold "$k" $cal
     ;;
 ship)
     [ -f "$data/cv/fold4.tnn" ] || { echo "recipe.sh: run 'fold 4' and 'export 4' first" >&2; exit 1; }

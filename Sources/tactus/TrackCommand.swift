@@ -26,10 +26,10 @@ struct TrackCommand: ParsableCommand {
     @Flag(help: "Track the embedded example (a generated 120 BPM drum groove) instead of files.")
     var example = false
 
-    @Option(help: "Beat network: 'builtin' (Tactus's own model, compiled in) or a weight file (Tactus weight format).")
+    @Option(help: "Beat network: 'builtin' (Tactus's own model, compiled in; the default of model.path) or a weight file (Tactus weight format).")
     var model: String?
 
-    @Flag(help: "Use the model-free spectral-flux onset function instead of a network.")
+    @Flag(help: "Use the model-free spectral-flux onset function alone instead of a network.")
     var noModel = false
 
     @Option(help: "Output format: text or jsonl.")

@@ -3,11 +3,12 @@ import TactusCore
 import Testing
 
 @Suite struct PipelineTests {
-    /// The real-time rule: once running, a hop allocates nothing (network and fallback alike,
-    /// with and without the re-lock test's second tracker).
-    @Test(arguments: [true, false], [0.0, 0.5])
-    func noAllocationPerHopInSteadyState(withModel: Bool, relockThreshold: Double) throws {
-        let model = withModel ? TestModels.model(networks: 8) : nil
+    /// The real-time rule: once running, a hop allocates nothing (network, network mixed with the
+    /// onset function, and the fallback alike, with and without the re-lock test's second tracker).
+    @Test(arguments: ["network", "network + onset", "onset fallback"], [0.0, 0.5])
+    func noAllocationPerHopInSteadyState(activation: String, relockThreshold: Double) throws {
+        var model = activation == "onset fallback" ? nil : TestModels.model(networks: 8)
+        if activation == "network + onset" { model?.metadata[ModelSpec.onsetMixKey] = "0.7" }
         var config = TactusConfig()
         config.emission.gateActivation = 0  // a random network's activations must not close the gate
         config.tracker.relockThreshold = relockThreshold

@@ -185,7 +185,19 @@ extension ModelSpec {
                 throw .invalid("metadata \(Self.beatOffsetKey)=\(text): expected seconds within ±\(Self.maxBeatOffset)")
             }
         }
+        if let text = metadata[Self.onsetMixKey] {
+            guard let v = Double(text), v >= 0, v <= 1 else {
+                throw .invalid("metadata \(Self.onsetMixKey)=\(text): expected a share within 0 ... 1")
+            }
+        }
     }
+
+    /// Metadata key of the share of the onset function mixed into the network's activation
+    /// (`BlendedActivation`); absent or 0: the network alone.
+    public static let onsetMixKey = "onset_mix"
+
+    /// Share of the onset function in the activation, 0 when the file states none.
+    public var onsetMix: Double { metadata[Self.onsetMixKey].flatMap(Double.init) ?? 0 }
 
     /// Metadata key of the model's timing calibration (s): added to predictive beat times, minus
     /// the mean signed error of its beats against annotations (docs/weight-format.md says where), so

@@ -204,7 +204,7 @@ public enum ParameterTable {
                \.onset.beatOffset),
         float("onset.activation_floor", "", 0...0.4,
               "activations are mapped into [floor, 1 - floor]; 0 would forbid beats where no onset is", \.onset.activationFloor),
-        string("model.path", "beat network: builtin = Tactus's own model, or a weight file; empty = spectral-flux onset fallback",
+        string("model.path", "beat network: builtin (default) = Tactus's own model, or a weight file; empty = spectral-flux onset fallback",
                \.modelPath),
         choice("capture.source", "alsa: a capture device; file: an audio file at real-time pace", \.capture.source),
         string("capture.device", "ALSA device name (default, hw:CARD=...,DEV=0, plughw:..., an asoundrc PCM)",

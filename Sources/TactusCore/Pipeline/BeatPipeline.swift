@@ -42,7 +42,14 @@ public final class BeatPipeline {
                 throw .modelMismatch("the model reads \(model.inputCount) features per frame; "
                     + "the feature stage makes \(features.count)")
             }
-            activation = NeuralNetworkEnsemble(model)
+            let network = NeuralNetworkEnsemble(model)
+            if model.onsetMix > 0 {
+                let onset = SpectralFluxOnset(bandCount: features.bandCount, frameRate: config.features.frameRate,
+                                              config: config.onset)
+                activation = BlendedActivation(network: network, onset: onset, mix: model.onsetMix)
+            } else {
+                activation = network
+            }
         } else {
             activation = SpectralFluxOnset(bandCount: features.bandCount, frameRate: config.features.frameRate,
                                            config: config.onset)
@@ -59,7 +66,10 @@ public final class BeatPipeline {
         }
         relock = RelockDetector(threshold: trackerConfig.relockThreshold)
         var gateConfig = config.emission
-        if model == nil { gateConfig.gateActivation = config.onset.gateActivation }
+        // The gate's activation threshold on the scale of what drives the tracker: the onset
+        // function's own, a network's, or the same mix of the two.
+        let mix = model.map { $0.onsetMix } ?? 1
+        gateConfig.gateActivation = (1 - mix) * config.emission.gateActivation + mix * config.onset.gateActivation
         gate = SignalGate(config: gateConfig, frameRate: config.features.frameRate)
         var emission = config.emission
         emission.offset += model?.beatOffset ?? config.onset.beatOffset

@@ -117,7 +117,7 @@ final class Daemon {
             throw ExitCodeError.config
         }
         #endif
-        log.info("model: \(model.map { "\(config.modelPath) (\($0.networks.count) networks)" } ?? "none, spectral-flux onset fallback"); emission \(config.emission.mode.rawValue), lead \(Int(config.emission.lead * 1000)) ms")
+        log.info("model: \(model.map { "\(config.modelPath) (\($0.networks.count) networks\($0.onsetMix > 0 ? ", onset mix \($0.onsetMix)" : ""))" } ?? "none, spectral-flux onset fallback"); emission \(config.emission.mode.rawValue), lead \(Int(config.emission.lead * 1000)) ms")
     }
 
     deinit { stopCapture.destroy(); stopProcessing.destroy(); stopOutput.destroy(); stopMIDI.destroy() }
