@@ -112,10 +112,13 @@ struct JackDaemonTests {
         let aligned = BeatAlignment.settled(live.map { $0 - offset }, to: duration - 1)
         let reference = BeatAlignment.settled(file, to: duration - 1)
         #expect(aligned.count == reference.count, "live \(aligned.count) beats, file mode \(reference.count)")
-        // Within 2.5 frames: the player's start is not on the hop grid, so every live frame sees
-        // the music shifted by a fraction of a hop (a clean-clone CI run gave 22.6 ms).
+        // Within 4 frames: the player's start is not on the hop grid, so every live frame sees
+        // the music shifted by a fraction of a hop, and so do the posteriors the beats are
+        // predicted from. File mode itself, with this file padded by 55 ... 430 samples, moves
+        // some beat by 17.6 ... 33.7 ms (36.2 ms with the earlier anchor + period predictor);
+        // clean-clone CI runs gave 22.6 and 27.3 ms here.
         let worst = zip(aligned, reference).map { abs($0 - $1) }.max() ?? 1
-        #expect(worst <= 0.025, "worst difference \(worst) s")
+        #expect(worst <= 0.04, "worst difference \(worst) s")
         #expect(e.contains("capture open at 44100 Hz"))
     }
 
