@@ -37,6 +37,8 @@ public final class BeatPipeline {
         self.config = config
         framer = Framer(frameSize: config.features.frameSize, hopSize: config.features.hopSize)
         features = BeatFeatures(config: config.features)
+        let bandCount = features.bandCount
+        let onset = { SpectralFluxOnset(bandCount: bandCount, frameRate: config.features.frameRate, config: config.onset) }
         if let model {
             guard model.inputCount == features.count else {
                 throw .modelMismatch("the model reads \(model.inputCount) features per frame; "
@@ -44,15 +46,12 @@ public final class BeatPipeline {
             }
             let network = NeuralNetworkEnsemble(model)
             if model.onsetMix > 0 {
-                let onset = SpectralFluxOnset(bandCount: features.bandCount, frameRate: config.features.frameRate,
-                                              config: config.onset)
-                activation = BlendedActivation(network: network, onset: onset, mix: model.onsetMix)
+                activation = BlendedActivation(network: network, onset: onset(), mix: model.onsetMix)
             } else {
                 activation = network
             }
         } else {
-            activation = SpectralFluxOnset(bandCount: features.bandCount, frameRate: config.features.frameRate,
-                                           config: config.onset)
+            activation = onset()
         }
         let trackerConfig = Self.trackerConfig(config)
         tracker = ForwardBeatTracker(config: trackerConfig, frameRate: config.features.frameRate)
