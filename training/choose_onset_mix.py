@@ -11,7 +11,6 @@ never saw it (DATA/cv/fold<k>.tnn, recipe.sh export k), with the mix set to each
 """
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -20,6 +19,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools"))
 import common  # noqa: E402
+import evaluate  # noqa: E402
 import tactus_weights as tw  # noqa: E402
 
 
@@ -40,14 +40,7 @@ def main():
                 model = os.path.join(tmp, "fold%d-mix%g.tnn" % (k, w))
                 with open(model, "wb") as f:
                     f.write(tw.with_metadata(weights, {"onset_mix": "%g" % w if w > 0 else None}))
-                out = os.path.join(tmp, "beats-%d-%g" % (k, w))
-                subprocess.run([tactus, "track", "--model", model, "--output-dir", out,
-                                "--set", "emission.mode=reactive"] + [f[0] for f in files],
-                               check=True, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-                for audio, beats, _, _ in files:
-                    stem = os.path.splitext(os.path.basename(audio))[0]
-                    det = common.load_beats(os.path.join(out, stem + ".beats.txt"))
-                    scores[w].append(common.f_measure(det, common.load_beats(beats)))
+                scores[w] += evaluate.evaluate(tactus, model, files, "reactive").values()
     n = len(next(iter(scores.values())))
     print("onset_mix  mean F on %d held-out files of folds 0-3 (reactive)" % n)
     for w in args.mix:
