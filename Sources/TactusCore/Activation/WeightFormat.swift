@@ -180,14 +180,16 @@ extension ModelSpec {
                 throw .invalid("network \(n) ends in \(expected) outputs; a beat model ends in 1")
             }
         }
-        if let text = metadata[Self.beatOffsetKey] {
-            guard let v = Double(text), v.isFinite, abs(v) <= Self.maxBeatOffset else {
-                throw .invalid("metadata \(Self.beatOffsetKey)=\(text): expected seconds within ±\(Self.maxBeatOffset)")
-            }
-        }
-        if let text = metadata[Self.onsetMixKey] {
-            guard let v = Double(text), v >= 0, v <= 1 else {
-                throw .invalid("metadata \(Self.onsetMixKey)=\(text): expected a share within 0 ... 1")
+        try checkNumber(Self.beatOffsetKey, in: -Self.maxBeatOffset...Self.maxBeatOffset,
+                        "seconds within ±\(Self.maxBeatOffset)")
+        try checkNumber(Self.onsetMixKey, in: 0...1, "a share within 0 ... 1")
+    }
+
+    /// A numeric metadata key, when present, must be a number within RANGE (NaN never is).
+    private func checkNumber(_ key: String, in range: ClosedRange<Double>, _ expected: String) throws(WeightFileError) {
+        if let text = metadata[key] {
+            guard let v = Double(text), range.contains(v) else {
+                throw .invalid("metadata \(key)=\(text): expected \(expected)")
             }
         }
     }
