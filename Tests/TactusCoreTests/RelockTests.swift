@@ -6,16 +6,35 @@ import Testing
         var d = RelockDetector(threshold: 4)
         // A steady small disadvantage keeps the sum at zero; isolated gains do not add up.
         var early = 0
-        for i in 0..<1000 where d.update(logLikelihoodRatio: i % 50 == 0 ? 1.5 : -0.05) { early += 1 }
+        for i in 0..<1000 where d.update(logLikelihoodRatio: i % 50 == 0 ? 1.5 : -0.05, looseTempo: 130, mainTempo: 100) {
+            early += 1
+        }
         #expect(early == 0)
         #expect(d.statistic < 1.6)
         // Beat after beat of evidence for the looser tracker crosses the threshold, then restarts.
         var fired = -1
         for i in 0..<200 where fired < 0 {
-            if d.update(logLikelihoodRatio: i % 50 == 0 ? 1.5 : 0) { fired = i }
+            if d.update(logLikelihoodRatio: i % 50 == 0 ? 1.5 : 0, looseTempo: 130, mainTempo: 100) { fired = i }
         }
         #expect(fired == 100, "at the third beat of evidence: \(fired)")
         #expect(d.statistic == 0 && d.count == 1)
+    }
+
+    /// A hand-over needs the looser tempo to have held for `holdFrames`: evidence gathered while
+    /// it wanders waits (the sum is kept) until it holds, and a metrical level never takes over.
+    @Test func handOverWaitsForAHeldTempoChange() {
+        var d = RelockDetector(threshold: 4, holdFrames: 30)
+        var fired = -1
+        for i in 0..<200 where fired < 0 {
+            // Wandering between 150 and 181 BPM every 20 frames for the first 100 frames, then 130.
+            let loose = i < 100 ? (i / 20 % 2 == 0 ? 150.0 : 181.0) : 130.0
+            if d.update(logLikelihoodRatio: 0.1, looseTempo: loose, mainTempo: 90) { fired = i }
+        }
+        #expect(fired == 130, "sum above 4 at frame 40, tempo held for 30 frames at frame 130: \(fired)")
+        #expect(d.count == 1 && d.statistic == 0)
+        var octave = RelockDetector(threshold: 4, holdFrames: 30)
+        let twice = (0..<500).contains { _ in octave.update(logLikelihoodRatio: 0.1, looseTempo: 180, mainTempo: 90) }
+        #expect(!twice && octave.statistic > 40, "the faster metrical level is no tempo change")
     }
 
     @Test func metricalLevelsAndSmallDriftsAreNoTempoChange() {

@@ -63,7 +63,8 @@ public final class BeatPipeline {
         } else {
             explorer = nil
         }
-        relock = RelockDetector(threshold: trackerConfig.relockThreshold)
+        relock = RelockDetector(threshold: trackerConfig.relockThreshold,
+                                holdFrames: Int((trackerConfig.relockHold * config.features.frameRate).rounded()))
         var gateConfig = config.emission
         // The gate's activation threshold on the scale of what drives the tracker: the onset
         // function's own, a network's, or the same mix of the two.
@@ -115,8 +116,8 @@ public final class BeatPipeline {
             let step = tracker.process(activation: a, informative: informative)
             if let explorer {
                 let loose = explorer.process(activation: a, informative: informative)
-                if relock.update(logLikelihoodRatio: explorer.logEvidence - tracker.logEvidence)
-                    && RelockDetector.isTempoChange(loose.tempo, from: step.tempo) {
+                if relock.update(logLikelihoodRatio: explorer.logEvidence - tracker.logEvidence,
+                                 looseTempo: loose.tempo, mainTempo: step.tempo) {
                     tracker.adopt(explorer)
                 }
             }

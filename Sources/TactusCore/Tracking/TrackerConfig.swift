@@ -27,6 +27,9 @@ public struct TrackerConfig: Sendable, Equatable {
     /// better (a CUSUM of their log-likelihood ratio, nats) exceeds this, the main tracker takes
     /// its distribution. 0 = off.
     public var relockThreshold: Double = 0
+    /// How long (s) the second tracker's tempo must have held, changing by at most 5 % from one
+    /// frame to the next, before it is handed over.
+    public var relockHold: Double = 0.3
     /// Tempo change penalty λ of that second tracker.
     public var relockLambda: Double = 10
     /// Its reset rate (share of the start distribution mixed in per second).
