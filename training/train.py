@@ -245,6 +245,10 @@ def main():
     p.add_argument("--stop-after", type=int, default=0,
                    help="stop after this epoch (the schedule still spans --epochs; 0: run them all)")
     p.add_argument("--max-minutes", type=float, default=0, help="stop after this much wall time")
+    p.add_argument("--flux-only", action="store_true",
+                   help="the network reads only the positive first difference (the second half of the features): "
+                        "the log-magnitude half is standardised by an infinite std, i.e. zeroed, and its "
+                        "weights export as exact zeros")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
@@ -275,6 +279,10 @@ def main():
     with torch.no_grad():
         model.mean.copy_(torch.from_numpy(mean.astype(np.float32)))
         model.std.copy_(torch.from_numpy(np.maximum(np.sqrt(var), 0.05).astype(np.float32)))
+        if args.flux_only:
+            half = common.FEATURES // 2
+            model.mean[:half] = 0
+            model.std[:half] = float("inf")
     if args.init:
         # Fine-tuning: start from a checkpoint's weights (same architecture); the input
         # standardisation comes with them.
