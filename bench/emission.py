@@ -12,8 +12,10 @@ beats leave when they are detected: emission = beat time), on the chosen split o
   share that left at least `--lead` s early;
 - time to the first correct beat: emission time of the first beat within ±70 ms of an annotation,
   minus the first annotated beat (music start); median over files;
-- re-lock after tempo steps and ramps: first beat after the change from which four beats in a
-  row are correct, minus the change time;
+- re-lock after tempo steps and ramps, and after a pause between two songs at different tempi:
+  first beat after the change (or the second song's start) from which four beats in a row are
+  correct, minus that time; for the pause also the beats sent into it (between the first song's
+  last beat and the second's first, ±70 ms);
 - false beats per minute in 60 s of silence and of −40 dBFS pink noise;
 - timing error against exact beats: matched beats of the generated signals from 5 s to the tempo
   change (no annotator in the loop);
@@ -191,12 +193,22 @@ def steady_errors(rows, ref, change):
     return [t[j] - ref[i] for i, j in mir_eval.util.match_events(ref, t, WINDOW)]
 
 
+def pause_beats(rows, ref, resume):
+    """Beats between the last reference beat before the pause and the first after it (±70 ms)."""
+    t, _, _ = arrays(rows)
+    last, first = ref[ref < resume].max(), ref[ref >= resume].min()
+    return int(np.sum((t > last + WINDOW) & (t < first - WINDOW)))
+
+
 def signal_table(results, signals, refs):
     """Re-lock time on tempo changes, false beats per minute in silence and noise, and timing
     error against the exact beats of the steady stretches."""
     header = ["system"]
     for name, kind, change, duration in signals:
-        header.append(f"re-lock {name} (s)" if kind in ("step", "ramp") else f"beats/min, {name}")
+        if kind == "pause":
+            header.append(f"{name}: re-lock (s) / beats sent into the pause")
+        else:
+            header.append(f"re-lock {name} (s)" if kind in ("step", "ramp") else f"beats/min, {name}")
     header += ["steady beats matched", "mean / p95 abs err vs exact beats (ms)"]
     rows = []
     for label, ev in results.items():
@@ -206,6 +218,9 @@ def signal_table(results, signals, refs):
             if kind in ("step", "ramp"):
                 row.append(fmt(relock(ev[name], refs[name], float(change)), "%.2f"))
                 err += steady_errors(ev[name], refs[name], float(change))
+            elif kind == "pause":
+                row.append(fmt(relock(ev[name], refs[name], float(change)), "%.2f")
+                           + f" / {pause_beats(ev[name], refs[name], float(change))}")
             else:
                 row.append(fmt(len(ev[name]) * 60 / float(duration), "%.1f"))
         err = np.array(err) * 1000

@@ -5,7 +5,8 @@ import TactusCore
 import TactusIO
 
 /// Writes the generated test signals of the emission benchmark (bench/emission.py): tempo steps
-/// and ramps with their exact beats, 60 s of silence and of −40 dBFS pink noise.
+/// and ramps with their exact beats, a pause between two songs at different tempi, 60 s of silence
+/// and of −40 dBFS pink noise.
 struct SignalsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "signals",
@@ -31,6 +32,14 @@ struct SignalsCommand: ParsableCommand {
             let s = ExampleSignal(startTempo: a, endTempo: b, changeStart: start, changeEnd: end, duration: 30)
             try write(name, start == end ? "step" : "ramp", start, s.samples, beats: s.beats)
         }
+        // Two songs with a pause between them, as on a stage: 100 BPM for 15 s, 4 s of silence,
+        // then 130 BPM at another phase. Rendered apart, so no hi-hat falls into the pause.
+        let songA = ExampleSignal(tempo: 100, duration: 15)
+        let songB = ExampleSignal(tempo: 130, duration: 15, firstBeat: 0.23, seed: 2)
+        let resume = 15.0 + 4
+        try write("pause_100_130", "pause", resume,
+                  songA.samples + [Float](repeating: 0, count: 4 * 44_100) + songB.samples,
+                  beats: songA.beats + songB.beats.map { $0 + resume })
         try write("silence_60s", "silence", 0, [Float](repeating: 0, count: 60 * 44_100), beats: [])
         try write("pink_noise_-40dBFS_60s", "noise", 0, ExampleSignal.pinkNoise(level: -40, duration: 60), beats: [])
         try index.write(toFile: path("index.tsv"), atomically: true, encoding: .utf8)

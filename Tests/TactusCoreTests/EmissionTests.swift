@@ -75,6 +75,7 @@ import Testing
     @Test func gateClosesAfterTheHoldAndReopens() {
         var config = EmissionConfig()
         config.gateContrast = 0  // the activation and level conditions alone (novelty: below)
+        config.gateSilence = 30  // the hold alone (gate_silence: below)
         let gate = SignalGate(config: config, frameRate: 100)  // 3 onsets within 2 s
         let loud = [Float](repeating: 0.1, count: 441), quiet = [Float](repeating: 0, count: 441)
         func feed(_ hop: [Float], _ a: Float) -> Bool { hop.withUnsafeBufferPointer { gate.update(hop: $0, activation: a, flux: 1) } }
@@ -94,6 +95,41 @@ import Testing
             _ = loud.withUnsafeBufferPointer { sparse.update(hop: $0, activation: 0.5, flux: 1) }
             for _ in 0..<120 { #expect(!loud.withUnsafeBufferPointer { sparse.update(hop: $0, activation: 0.01, flux: 1) }) }
         }
+    }
+
+    /// Silence shuts the gate after `gateSilence` (0.3 s), long before the onset hold runs out, while
+    /// the tracker keeps listening until the hold; sound reopens it at once, the onsets still count.
+    @Test func silenceShutsTheGateSoonerThanTheHold() {
+        var config = EmissionConfig()
+        config.gateContrast = 0
+        let gate = SignalGate(config: config, frameRate: 100)
+        let loud = [Float](repeating: 0.1, count: 441), quiet = [Float](repeating: 0, count: 441)
+        func feed(_ hop: [Float], _ a: Float) -> Bool { hop.withUnsafeBufferPointer { gate.update(hop: $0, activation: a, flux: 1) } }
+        for i in 0..<100 { _ = feed(loud, i % 30 == 0 ? 0.5 : 0.01) }
+        #expect(gate.isOpen)
+        for _ in 0..<29 { _ = feed(quiet, 0.01) }
+        #expect(gate.isOpen, "29 silent hops: not yet")
+        #expect(!feed(quiet, 0.01) && gate.isInformative, "the 30th (0.3 s) shuts it; the tracker still listens")
+        #expect(feed(loud, 0.01), "sound again: open at once, the onsets before the silence still count")
+    }
+
+    /// The whole pipeline on a song that stops dead: no beat leaves more than `gateSilence` into
+    /// the silence after it.
+    @Test func noBeatLeavesIntoTheSilenceAfterASong() throws {
+        let song = ExampleSignal(tempo: 100, duration: 15)  // last beat at 14.9 s
+        let samples = song.samples + [Float](repeating: 0, count: 5 * 44_100)
+        func sent(gateSilence: Double) throws -> [BeatEvent] {
+            var config = TactusConfig()
+            config.emission.gateSilence = gateSilence
+            let p = try BeatPipeline(config: config, model: nil)
+            var out: [BeatEvent] = []
+            samples.withUnsafeBufferPointer { p.process($0) { if let e = $0.event { out.append(e) } } }
+            return out
+        }
+        let late = try sent(gateSilence: 0.3).filter { $0.emissionTime > 15.3 }
+        #expect(late.isEmpty, "sent into the silence: \(late.map(\.beatTime))")
+        let held = try sent(gateSilence: 30).filter { $0.emissionTime > 15.3 }
+        #expect(!held.isEmpty, "with the onset hold alone, beats leave into the silence")
     }
 
     /// Activation onsets on steady input (noise, a tone: the input's flux stays near its mean, as

@@ -41,6 +41,10 @@ public struct EmissionConfig: Sendable, Equatable {
     public var gateSoftChanges: Int = 4
     /// How long an activation peak keeps the gate open (s).
     public var gateHold: Double = 2
+    /// The gate also closes once every hop of this long (s) was quieter than `gateLevel`: when a
+    /// song stops dead, no beat leaves into the silence after it. The tracker keeps listening
+    /// until `gateHold`, so a short stop in the music keeps its tempo and phase.
+    public var gateSilence: Double = 0.3
     /// Onsets (rising crossings of `gateActivation`) needed within `gateHold` to open the gate.
     public var gateOnsets: Int = 3
 

@@ -4,13 +4,16 @@ import Glibc
 /// level of some hop must have reached its threshold and the activation must have risen above
 /// its threshold at least `gateOnsets` times, and within 8 s the input's own spectral flux must
 /// have jumped `gateChanges` times (`gateContrast`), or changed more softly more often
-/// (`gateSoftContrast`, `gateSoftChanges`); repaired input shuts it for `gateHold`. Closed in silence,
+/// (`gateSoftContrast`, `gateSoftChanges`); repaired input shuts it for `gateHold`, and
+/// `gateSilence` s below `gateLevel` shut it until sound returns. Closed in silence,
 /// steady noise and steady tones: no beat leaves. The tracker is told a frame carries no evidence
 /// only in silence and after repaired input (`isInformative`): withholding quiet music with weak
 /// activations made it drift to double tempo.
 public final class SignalGate {
     public let config: EmissionConfig
     private let holdFrames: Int
+    /// Frames below `gateLevel` after which no beat leaves (`gateSilence`).
+    private let silenceFrames: Int
     /// The last `gateOnsets` rising crossings of the activation threshold: a stray spike in noise
     /// must not open the gate, music has onsets again and again.
     private var onsets: RisingEdges
@@ -49,6 +52,7 @@ public final class SignalGate {
     public init(config: EmissionConfig, frameRate: Double) {
         self.config = config
         holdFrames = max(1, Int((config.gateHold * frameRate).rounded()))
+        silenceFrames = max(1, Int((config.gateSilence * frameRate).rounded()))
         onsets = RisingEdges(count: config.gateOnsets)
         novelEdges = RisingEdges(count: config.gateChanges)
         softEdges = RisingEdges(count: config.gateSoftChanges)
@@ -101,7 +105,8 @@ public final class SignalGate {
         let novel = config.gateContrast <= 0 || recentlyNovel
         if distrustFrames > 0 { distrustFrames -= 1 }
         isInformative = framesSinceLoud < holdFrames && distrustFrames == 0
-        isOpen = isInformative && novel && (config.gateActivation <= 0 || recentOnsets)
+        isOpen = isInformative && framesSinceLoud < silenceFrames && novel
+            && (config.gateActivation <= 0 || recentOnsets)
         return isOpen
     }
 }
