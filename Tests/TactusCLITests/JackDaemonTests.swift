@@ -154,7 +154,10 @@ struct JackDaemonTests {
         #expect(log.contains("capture gap: "), "the held-up second is a gap on the stream clock")
         #expect(log.contains("capture device lost"), "\(log)")
         #expect(log.components(separatedBy: "capture open at 44100 Hz").count - 1 == 2, "reopened after the restart")
+        // The held-up second is one xrun; a loaded CI machine (tests run in parallel, no real-time
+        // priority here) can starve the capture thread into another one (a clean-clone run counted 2).
         let json = try String(contentsOfFile: stats, encoding: .utf8)
-        #expect(json.contains("\"xruns\":1"), "\(json)")
+        let xruns = (try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["xruns"] as? Int ?? 0
+        #expect(xruns >= 1, "\(json)")
     }
 }
