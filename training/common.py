@@ -346,3 +346,37 @@ def f_measure(detections, annotations, tolerance=0.07, skip=5.0):
             used[bestj] = True
             hits += 1
     return 2.0 * hits / (len(d) + len(a))
+
+
+# ---------------------------------------------------------------- onset function
+
+# SpectralFluxOnset's defaults (Sources/TactusCore/Activation/SpectralFluxOnset.swift, OnsetConfig):
+# the model-free activation that BlendedActivation mixes with the network's at inference.
+ONSET_MEAN_FRAMES = 50          # meanWindow 0.5 s at 100 frames/s
+ONSET_PEAK_HALF_LIFE = 5.0      # s
+ONSET_FLOOR = 10.0
+ONSET_ACTIVATION_FLOOR = 0.02
+
+
+def onset_activation(x):
+    """Tactus's onset function on features X (frames × 162) from its reset state, as
+    SpectralFluxOnset.process computes it frame by frame (float32, tested against
+    `tactus track --activations --no-model` to 1e-4): spectral flux (the sum of the difference
+    half), minus the causal mean of the previous 50 frames, scaled by a decaying running peak."""
+    x = np.asarray(x, dtype=np.float32)
+    d = x[:, BANDS:]
+    flux = np.where(np.isfinite(d), d, 0).sum(axis=1, dtype=np.float32)
+    n = len(flux)
+    # The mean of frames t−50 … t−1 (zeros before the first frame), this frame excluded.
+    c = np.concatenate([[0.0], np.cumsum(flux, dtype=np.float64)])
+    lo = np.maximum(np.arange(n) - ONSET_MEAN_FRAMES, 0)
+    mean = ((c[np.arange(n)] - c[lo]) / ONSET_MEAN_FRAMES).astype(np.float32)
+    onset = np.maximum(flux - mean, 0)
+    decay = 2.0 ** (-1 / (ONSET_PEAK_HALF_LIFE * FPS))
+    peaks, p = [], ONSET_FLOOR
+    for v in onset.tolist():   # a recursion: one pass in Python floats (a few 0.1 µs a frame)
+        p = max(v, p * decay, ONSET_FLOOR)
+        peaks.append(p)
+    peak = np.array(peaks, dtype=np.float32)
+    low = np.float32(ONSET_ACTIVATION_FLOOR)
+    return (low + (1 - 2 * low) * np.minimum(onset / peak, 1)).astype(np.float32)

@@ -123,34 +123,42 @@ def speed_copies(files, speeds, directory):
 
 
 def make_batch(train, rng, args, p_real):
-    """Random crops of `--frames` frames; a quarter start at frame 0 (from the initial state)."""
+    """Random crops of `--frames` frames; a quarter start at frame 0 (from the initial state).
+    Returns (features, targets, mask, onset function or None)."""
     real = [i for i, t in enumerate(train) if t[2] == "real"]
     synth = [i for i, t in enumerate(train) if t[2] != "real"]
     xs, ys, ms = [], [], []
     for _ in range(args.batch):
-        pool = real if (synth == [] or (real and rng.random() < p_real)) else synth
-        weights = np.array([len(train[i][0]) for i in pool], dtype=float)
-        i = pool[rng.choice(len(pool), p=weights / weights.sum())]
-        x, y, _ = train[i]
-        n = len(x)
-        T = args.frames
-        start = 0 if (n <= T or rng.random() < 0.25) else int(rng.integers(0, n - T))
-        if rng.random() < args.augment:
-            xc, yc, m = common.augmented_crop(x, y, start, T, rng, args.widen)
-            xs.append(xc); ys.append(yc); ms.append(m)
-            continue
-        xc, yc = x[start:start + T].astype(np.float32), y[start:start + T]
-        m = np.ones(len(xc), dtype=np.float32)
-        if len(xc) < T:
-            pad = T - len(xc)
-            xc = np.concatenate([xc, np.zeros((pad, x.shape[1]), np.float32)])
-            yc = np.concatenate([yc, np.zeros(pad, np.float32)])
-            m = np.concatenate([m, np.zeros(pad, np.float32)])
+        xc, yc, m = crop(train, rng, args, p_real, real, synth)
         xs.append(xc); ys.append(yc); ms.append(m)
-    return np.stack(xs), np.stack(ys), np.stack(ms)
+    # The onset function on each crop from its reset state (the crop's network also starts from
+    # its initial state), for the loss of the mixed activation (--onset-mix).
+    onsets = np.stack([common.onset_activation(xc) for xc in xs]) if args.onset_mix > 0 else None
+    return np.stack(xs), np.stack(ys), np.stack(ms), onsets
 
 
-def dbn_f(model, tactus, files):
+def crop(train, rng, args, p_real, real, synth):
+    """One batch item: (features, targets, mask)."""
+    pool = real if (synth == [] or (real and rng.random() < p_real)) else synth
+    weights = np.array([len(train[i][0]) for i in pool], dtype=float)
+    i = pool[rng.choice(len(pool), p=weights / weights.sum())]
+    x, y, _ = train[i]
+    n = len(x)
+    T = args.frames
+    start = 0 if (n <= T or rng.random() < 0.25) else int(rng.integers(0, n - T))
+    if rng.random() < args.augment:
+        return common.augmented_crop(x, y, start, T, rng, args.widen)
+    xc, yc = x[start:start + T].astype(np.float32), y[start:start + T]
+    m = np.ones(len(xc), dtype=np.float32)
+    if len(xc) < T:
+        pad = T - len(xc)
+        xc = np.concatenate([xc, np.zeros((pad, x.shape[1]), np.float32)])
+        yc = np.concatenate([yc, np.zeros(pad, np.float32)])
+        m = np.concatenate([m, np.zeros(pad, np.float32)])
+    return xc, yc, m
+
+
+def dbn_f(model, tactus, files, onset_mix=0.0):
     """Mean F-measure of the whole Tactus pipeline (this model, forward DBN, reactive mode) on the
     valid files: the model is exported to a temporary weight file and run by `tactus track`."""
     import tempfile
@@ -160,12 +168,25 @@ def dbn_f(model, tactus, files):
     with tempfile.TemporaryDirectory() as tmp:
         tnn = os.path.join(tmp, "m.tnn")
         with open(tnn, "wb") as f:
-            f.write(tw.encode([export.network_layers(model)], {"name": "validation", "fps": "100"}))
+            meta = {"name": "validation", "fps": "100"}
+            if onset_mix > 0:
+                meta["onset_mix"] = "%g" % onset_mix
+            f.write(tw.encode([export.network_layers(model)], meta))
         scores = evaluate.evaluate(tactus, tnn, files, "reactive")
     return float(np.mean(list(scores.values())))
 
 
-def validate(model, valid):
+def mixed_bce(logits, onset, y, mix, pos_weight):
+    """Binary cross-entropy of the activation Tactus tracks, (1 − mix)·network + mix·onset
+    (BlendedActivation), with the beat class weighted by pos_weight as
+    binary_cross_entropy_with_logits weighs it: the network learns what the onset function misses
+    instead of what it already hears."""
+    import torch
+    p = ((1 - mix) * torch.sigmoid(logits) + mix * onset).clamp(1e-6, 1 - 1e-6)
+    return -(pos_weight * y * torch.log(p) + (1 - y) * torch.log1p(-p))
+
+
+def validate(model, valid, onset_mix=0.0):
     import torch
     import torch.nn.functional as F
     model.eval()
@@ -174,9 +195,14 @@ def validate(model, valid):
     with torch.no_grad():
         for x, y, beats, _ in valid:
             logits = model(torch.from_numpy(x)[None])[0]
-            losses += float(F.binary_cross_entropy_with_logits(logits, torch.from_numpy(y), reduction="sum"))
+            if onset_mix > 0:
+                onset = torch.from_numpy(common.onset_activation(x))
+                losses += float(mixed_bce(logits, onset, torch.from_numpy(y), onset_mix, 1.0).sum())
+                act = ((1 - onset_mix) * torch.sigmoid(logits) + onset_mix * onset).numpy()
+            else:
+                losses += float(F.binary_cross_entropy_with_logits(logits, torch.from_numpy(y), reduction="sum"))
+                act = torch.sigmoid(logits).numpy()
             frames += len(y)
-            act = torch.sigmoid(logits).numpy()
             for t in THRESHOLDS:
                 fs[t].append(common.f_measure(common.pick_peaks(act, t), beats))
     model.train()
@@ -249,6 +275,10 @@ def main():
                    help="the network reads only the positive first difference (the second half of the features): "
                         "the log-magnitude half is standardised by an infinite std, i.e. zeroed, and its "
                         "weights export as exact zeros")
+    p.add_argument("--onset-mix", type=float, default=0.0, metavar="W",
+                   help="train the mixed activation (1 - W)·network + W·onset function that Tactus tracks with the "
+                        "model's onset_mix W (the loss is on the mix; export with the same --onset-mix); validation "
+                        "then scores the mix too. 0: the network alone")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
@@ -318,7 +348,7 @@ def main():
             frac = min((epoch - 1) / args.pos_weight_epochs, 1.0)
             pos_weight = torch.tensor(args.pos_weight + (1.0 - args.pos_weight) * frac)
         for _ in range(steps):
-            x, y, m = make_batch(train, rng, args, args.p_real)
+            x, y, m, onset = make_batch(train, rng, args, args.p_real)
             x, y, m = torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(m)
             if args.tempo_weight > 0:
                 model.with_tempo = True
@@ -329,7 +359,11 @@ def main():
                 tempo_loss = F.cross_entropy(tempo_logits.reshape(-1, common.TEMPO_BINS), tt.reshape(-1), ignore_index=-100)
             else:
                 logits, tempo_loss = model(x), 0.0
-            loss = (F.binary_cross_entropy_with_logits(logits, y, reduction="none", pos_weight=pos_weight) * m).sum() / m.sum()
+            if onset is None:
+                bce = F.binary_cross_entropy_with_logits(logits, y, reduction="none", pos_weight=pos_weight)
+            else:
+                bce = mixed_bce(logits, torch.from_numpy(onset), y, args.onset_mix, pos_weight)
+            loss = (bce * m).sum() / m.sum()
             loss = loss + args.tempo_weight * tempo_loss
             opt.zero_grad()
             loss.backward()
@@ -338,8 +372,8 @@ def main():
             if ema is not None:
                 ema.update_parameters(model)
             losses.append(loss.item())
-        vloss, pf, vt = validate(evaluated, valid)
-        df = dbn_f(evaluated, tactus, vfiles)
+        vloss, pf, vt = validate(evaluated, valid, args.onset_mix)
+        df = dbn_f(evaluated, tactus, vfiles, args.onset_mix)
         vf = {"dbn": df, "peaks": pf, "last": float(epoch)}[args.select]
         sched.step() if args.schedule == "cosine" else sched.step(df if args.select == "last" else vf)
         wall = time.time() - start_time
