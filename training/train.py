@@ -133,7 +133,8 @@ def make_batch(train, rng, args, p_real):
         xs.append(xc); ys.append(yc); ms.append(m)
     # The onset function on each crop from its reset state (the crop's network also starts from
     # its initial state), for the loss of the mixed activation (--onset-mix).
-    onsets = np.stack([common.onset_activation(xc) for xc in xs]) if args.onset_mix > 0 else None
+    need = args.onset_mix > 0 or args.onset_boost > 0
+    onsets = np.stack([common.onset_activation(xc) for xc in xs]) if need else None
     return np.stack(xs), np.stack(ys), np.stack(ms), onsets
 
 
@@ -279,10 +280,17 @@ def main():
                    help="train the mixed activation (1 - W)·network + W·onset function that Tactus tracks with the "
                         "model's onset_mix W (the loss is on the mix; export with the same --onset-mix); validation "
                         "then scores the mix too. 0: the network alone")
+    p.add_argument("--valid-mix", type=float, default=None, metavar="W",
+                   help="validate (log and select on) the mix (1 - W)·network + W·onset function (default: --onset-mix)")
+    p.add_argument("--onset-boost", type=float, default=0.0, metavar="B",
+                   help="weight each frame's loss by 1 + B × the onset function's cross-entropy against the targets "
+                        "there (the network alone is trained, as in v1, but most where the onset function errs); 0: none")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
     args.soundfont_licence = args.soundfont_licence or ["MIT"]
+    if args.valid_mix is None:
+        args.valid_mix = args.onset_mix
 
     import torch
     import torch.nn.functional as F
@@ -359,10 +367,16 @@ def main():
                 tempo_loss = F.cross_entropy(tempo_logits.reshape(-1, common.TEMPO_BINS), tt.reshape(-1), ignore_index=-100)
             else:
                 logits, tempo_loss = model(x), 0.0
-            if onset is None:
-                bce = F.binary_cross_entropy_with_logits(logits, y, reduction="none", pos_weight=pos_weight)
-            else:
+            if args.onset_mix > 0:
                 bce = mixed_bce(logits, torch.from_numpy(onset), y, args.onset_mix, pos_weight)
+            else:
+                bce = F.binary_cross_entropy_with_logits(logits, y, reduction="none", pos_weight=pos_weight)
+            if args.onset_boost > 0:
+                # Boosting: frames weighted by how wrong the onset function is there (its own
+                # cross-entropy against the targets), so the network learns most where the
+                # onset function it is mixed with errs (off-beat onsets, quiet beats).
+                o = torch.from_numpy(onset).clamp(1e-4, 1 - 1e-4)
+                m = m * (1 + args.onset_boost * -(y * torch.log(o) + (1 - y) * torch.log1p(-o)))
             loss = (bce * m).sum() / m.sum()
             loss = loss + args.tempo_weight * tempo_loss
             opt.zero_grad()
@@ -372,8 +386,8 @@ def main():
             if ema is not None:
                 ema.update_parameters(model)
             losses.append(loss.item())
-        vloss, pf, vt = validate(evaluated, valid, args.onset_mix)
-        df = dbn_f(evaluated, tactus, vfiles, args.onset_mix)
+        vloss, pf, vt = validate(evaluated, valid, args.valid_mix)
+        df = dbn_f(evaluated, tactus, vfiles, args.valid_mix)
         vf = {"dbn": df, "peaks": pf, "last": float(epoch)}[args.select]
         sched.step() if args.schedule == "cosine" else sched.step(df if args.select == "last" else vf)
         wall = time.time() - start_time
