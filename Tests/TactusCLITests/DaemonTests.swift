@@ -151,7 +151,20 @@ import Testing
         p.standardError = err
         p.standardOutput = FileHandle.nullDevice
         try p.run()
-        Thread.sleep(forTimeInterval: 1)
+        // SIGHUP only once the daemon handles it ("running:" is logged after its handlers are
+        // installed): a fixed 1 s was too short under AddressSanitizer on a loaded machine, and the
+        // default action of SIGHUP killed the daemon. A daemon silent for 60 s is killed, which
+        // ends the read.
+        let pid = p.processIdentifier
+        let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: watchdog)
+        var early = Data()
+        while !String(decoding: early, as: UTF8.self).contains("running:") {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            early.append(chunk)
+        }
+        watchdog.cancel()
         try "[capture]\nsource = \"file\"\nfile = \"\(dir.path)/in.wav\"\nloop = true\nrealtime_priority = 0\n[emission]\nlead = 0.08\n"
             .write(to: config, atomically: true, encoding: .utf8)
         kill(p.processIdentifier, SIGHUP)
@@ -160,7 +173,7 @@ import Testing
         kill(p.processIdentifier, SIGHUP)
         Thread.sleep(forTimeInterval: 0.5)
         kill(p.processIdentifier, SIGTERM)
-        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let e = String(decoding: early + err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
         #expect(e.contains("configuration reloaded"), "\(e)")
