@@ -9,6 +9,9 @@
 #   call. Leak detection is off here: Foundation's Process and XCTest leak by design in a test
 #   process; leaks of the daemon are measured instead by the soak (bench/soak.py, RSS growth).
 # - TSan: data races on the ring buffers, the capture/processing/output hand-offs, pipeline swap.
+# - A crash under ASan must end the run, not hang it: Swift's backtracer reads the crashed
+#   process's stacks in a way ASan reports as an overflow, and a CI run once hung there until its
+#   90 min limit. So the backtracer is off here, and each pass has a 30 min ceiling.
 # - The allocation counter (CAllocCounter) steps aside under a sanitizer (it cannot interpose
 #   malloc there); the plain run of tools/test.sh asserts zero allocations per hop.
 set -euo pipefail
@@ -21,7 +24,7 @@ for s in "${sanitizers[@]}"; do
     echo "== swift test --sanitize=$s" >&2
     swift build --build-tests --sanitize="$s" --scratch-path ".build-$s"
     if ! TACTUS_SANITIZER="$s" ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 TSAN_OPTIONS=halt_on_error=0 \
-        swift test --skip-build --sanitize="$s" --scratch-path ".build-$s"; then
+        SWIFT_BACKTRACE=enable=no timeout --kill-after=30 1800 swift test --skip-build --sanitize="$s" --scratch-path ".build-$s"; then
         echo "tools/sanitize.sh: tests failed under the $s sanitizer" >&2
         status=1
     fi
