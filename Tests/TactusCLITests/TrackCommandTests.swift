@@ -10,7 +10,7 @@ import Testing
     }
 
     /// The binary sits next to the test bundle in the build directory.
-    nonisolated(unsafe) static let binary: URL = {
+    static let binary: URL = {
         var dir = Bundle.main.bundleURL
         while dir.path != "/" {
             let candidate = dir.appendingPathComponent("tactus")
@@ -92,7 +92,7 @@ import Testing
 
     @Test func aBrokenModelFailsNamingIt() throws {
         let path = NSTemporaryDirectory() + "tactus-broken-\(UUID().uuidString).tnn"
-        FileManager.default.createFile(atPath: path, contents: Data("nonsense".utf8))
+        try Data("nonsense".utf8).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
         let r = try run(["track", "--example", "--model", path])
         #expect(r.status != 0)

@@ -75,7 +75,7 @@ public final class CaptureChannel: @unchecked Sendable {
             droppedSamples = 0
             // Samples first: the consumer reads a stamp, then that many samples.
             samples.write(period)
-            withUnsafePointer(to: &s) { stamps.write(UnsafeBufferPointer(start: $0, count: 1)) }
+            withUnsafePointer(to: &s) { _ = stamps.write(UnsafeBufferPointer(start: $0, count: 1)) }
         } else {
             droppedSamples += stamp.gapBefore + period.count
             droppedPeriods.wrappingIncrement(ordering: .relaxed)
