@@ -42,28 +42,19 @@ import Testing
         p.standardOutput = out
         p.standardError = err
         try p.run()
-        // stderr is read as it comes, so that the signal goes `after` seconds after the daemon
-        // logged "running:" (its handlers installed), not after a fixed delay from the launch:
-        // under a sanitizer on a loaded machine the start alone can take seconds.
-        let errText = LockedText()
-        let errReader = Thread {
-            while case let chunk = err.fileHandleForReading.availableData, !chunk.isEmpty { errText.append(chunk) }
-            errText.close()
-        }
-        errReader.start()
+        // The signal goes `after` seconds after the daemon logged "running:" (its handlers
+        // installed), not after a fixed delay from the launch: under a sanitizer on a loaded
+        // machine the start alone can take seconds.
+        let log = LogWaiter(err, process: p, timeout: 300)
         var signalledAt: Date?
         if let (after, sig) = signalAfter {
-            let deadline = Date().addingTimeInterval(60)
-            while !errText.contains("running:") && !errText.isClosed && Date() < deadline {
-                Thread.sleep(forTimeInterval: 0.01)
-            }
+            log.waitFor("running:")
             Thread.sleep(forTimeInterval: after)
             signalledAt = Date()
             kill(p.processIdentifier, sig)
         }
         let o = out.fileHandleForReading.readDataToEndOfFile()
-        while !errText.isClosed { Thread.sleep(forTimeInterval: 0.01) }
-        let e = errText.data
+        let e = Data(log.finish().utf8)
         p.waitUntilExit()
         let lines = String(decoding: o, as: UTF8.self).split(separator: "\n").compactMap { line in
             try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
@@ -293,18 +284,6 @@ extension DaemonOSCTests {
         let sorted = leads.sorted()
         #expect(sorted[sorted.count / 2] > 12 && sorted[sorted.count / 2] < 28, "median lead \(sorted[sorted.count / 2]) ms")
     }
-}
-
-/// Text appended by one thread and polled by another.
-final class LockedText: @unchecked Sendable {
-    private let lock = NSLock()
-    private var bytes = Data()
-    private var closed = false
-    func append(_ chunk: Data) { lock.withLock { bytes.append(chunk) } }
-    func close() { lock.withLock { closed = true } }
-    var isClosed: Bool { lock.withLock { closed } }
-    var data: Data { lock.withLock { bytes } }
-    func contains(_ s: String) -> Bool { String(decoding: data, as: UTF8.self).contains(s) }
 }
 
 /// A UDP receiver in Python that decodes with python-osc and writes one line per beat.

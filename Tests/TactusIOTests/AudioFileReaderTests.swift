@@ -63,10 +63,10 @@ import Testing
         let missing = fx.path("missing.wav")
         #expect(message(missing) == "\(missing): no such file")
         let empty = fx.path("empty.wav")
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        try #require(FileManager.default.createFile(atPath: empty, contents: Data()))
         #expect(message(empty) == "\(empty): the file holds no audio samples")
         let text = fx.path("notes.wav")
-        FileManager.default.createFile(atPath: text, contents: Data("these are not samples\n".utf8))
+        try #require(FileManager.default.createFile(atPath: text, contents: Data("these are not samples\n".utf8)))
         #expect(message(text).hasPrefix("\(text): not a readable audio file: "))
         #expect(message(fx.directory).hasSuffix("cannot open: is a directory"))
         let noFrames = try fx.write("zero.wav", [])
@@ -102,7 +102,7 @@ import Testing
             try ModelFile.load(path: fx.path("none.tnn"))
         }
         let junk = fx.path("junk.tnn")
-        FileManager.default.createFile(atPath: junk, contents: Data(repeating: 7, count: 100))
+        try #require(FileManager.default.createFile(atPath: junk, contents: Data(repeating: 7, count: 100)))
         do {
             _ = try ModelFile.load(path: junk)
             Issue.record("junk accepted")
