@@ -54,13 +54,13 @@ import Testing
             kill(p.processIdentifier, sig)
         }
         let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = Data(log.finish().utf8)
+        let e = log.finish()
         p.waitUntilExit()
         let lines = String(decoding: o, as: UTF8.self).split(separator: "\n").compactMap { line in
             try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
         }
         let beats = lines.filter { $0["event"] as? String == "beat" }.compactMap { $0["time"] as? Double }
-        return Run(status: p.terminationStatus, beats: beats, stderr: String(decoding: e, as: UTF8.self),
+        return Run(status: p.terminationStatus, beats: beats, stderr: e,
                    stats: (try? String(contentsOfFile: stats, encoding: .utf8)) ?? "", lines: lines,
                    signalledAt: signalledAt)
     }

@@ -5,10 +5,10 @@ import Foundation
 /// reload can take seconds. Reads end at EOF, so a watchdog that kills the child bounds each wait.
 final class LogWaiter {
     private let handle: FileHandle
-    private(set) var data = Data()
+    private var data = Data()
     private let watchdog: DispatchWorkItem
 
-    /// Kills `process` with SIGKILL if `stop()` has not been called within `timeout` seconds.
+    /// Kills `process` with SIGKILL if `finish()` has not been called within `timeout` seconds.
     init(_ pipe: Pipe, process: Process, timeout: Double = 60) {
         handle = pipe.fileHandleForReading
         let pid = process.processIdentifier
