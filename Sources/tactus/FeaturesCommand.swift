@@ -63,7 +63,7 @@ struct FeaturesCommand: ParsableCommand {
         do {
             try OutputFile.write(data, to: output)
         } catch {
-            Console.error("\(output): cannot write: \(error)")
+            Console.error("\(error)")
             throw ExitCode(1)
         }
     }

@@ -29,8 +29,21 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Write run statistics (latency, cost per period, counters, CPU, RSS) as JSON to this file at exit.")
     var stats: String?
 
+    /// Pace of a file source relative to real time (tests and benchmarks run hours of audio in
+    /// minutes). Hidden from help, checked like every other option.
     @Option(help: .hidden)
     var speed: Double = 1
+
+    static let speedRange = 0.01...1_000.0
+
+    func validate() throws {
+        guard speed.isFinite, Self.speedRange.contains(speed) else {
+            throw ValidationError("--speed \(speed) is outside \(Self.speedRange.lowerBound)...\(Self.speedRange.upperBound)")
+        }
+        if let duration, !(duration.isFinite && duration >= 0) {
+            throw ValidationError("--duration must be a number of seconds, 0 or more")
+        }
+    }
 
     func run() throws {
         let config = try ConfigLoading.load(path: config, defaultPath: self.config == nil ? ConfigFile.defaultPath : nil,
@@ -55,8 +68,9 @@ struct RunCommand: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let summary = daemon.run(duration: duration)
         if let stats {
-            do { try summary.json.write(toFile: stats, atomically: true, encoding: .utf8) } catch {
-                log.error("cannot write statistics to \(stats): \(error)")
+            do { try OutputFile.write(summary.json, to: stats) } catch {
+                log.error("cannot write statistics: \(error)")
+                throw ExitCode(1)
             }
         }
     }

@@ -73,59 +73,69 @@ struct TrackCommand: ParsableCommand {
         if spec == nil && !noModel {
             Console.note("no model configured: using the spectral-flux onset function (--model builtin or --model PATH selects a network)")
         }
-
-        if example {
-            let signal = ExampleSignal()
-            let result = try FileTracker.track(samples: signal.samples, config: config, model: spec,
-                                               keepFrames: activations != nil || plot != nil)
-            let writer = BeatWriter(format: format)
-            print(writer.render(result.beats), terminator: "")
-            if let activations { try writeActivations(result, to: activations, config: config) }
-            if let plot { try writePlot(result, title: "tactus: embedded example (120 BPM)", reference: signal.beats, to: plot) }
-            let f = BeatEvaluation.fMeasure(detections: result.beats.map(\.beatTime), annotations: signal.beats)
-            Console.note(String(cFormat: "example: %d beats found, %d generated at 120 BPM; F-measure (±70 ms) %.3f",
-                                result.beats.count, signal.beats.count, f))
-            return
+        do {
+            if example { return try runExample(config: config, model: spec) }
+            let files = try InputFiles.expand(inputs)
+            if files.isEmpty { throw ValidationError("no audio files found in \(inputs.joined(separator: ", "))") }
+            if plot != nil { return try runPlot(files, config: config, model: spec) }
+            let failures = try runAll(files, config: config, model: spec)
+            if failures > 0 { throw ExitCode(1) }
+        } catch let error as OutputFileError {
+            Console.error("\(error)")
+            throw ExitCode(1)
         }
+    }
 
-        let files = try InputFiles.expand(inputs)
-        if files.isEmpty { throw ValidationError("no audio files found in \(inputs.joined(separator: ", "))") }
-        if let plot {
-            guard files.count == 1 else { throw ValidationError("--plot takes one input file") }
-            let result: TrackResult
-            do { result = try FileTracker.track(path: files[0], config: config, model: spec, keepFrames: true) }
-            catch { Console.error("\(error)"); throw ExitCode(1) }
-            print(BeatWriter(format: format).render(result.beats), terminator: "")
-            if let activations { try Self.writeActivations(result, to: activations, config: config) }
-            var referenceBeats: [Double] = []
-            if let reference {
-                guard let text = try? String(contentsOfFile: reference, encoding: .utf8) else {
-                    Console.error("\(reference): cannot read the reference beats")
-                    throw ExitCode(1)
-                }
-                // First column of each line (annotation files may carry the beat in the bar).
-                referenceBeats = text.split(separator: "\n").compactMap { line in
-                    line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap { Double($0) }
-                }
+    private func runExample(config: TactusConfig, model spec: ModelSpec?) throws {
+        let signal = ExampleSignal()
+        let frames = try activations.map { try ActivationsWriter(path: $0) }
+        let result = try FileTracker.track(samples: signal.samples, config: config, model: spec,
+                                           keepFrames: plot != nil, onFrame: frames?.add)
+        try Console.output(BeatWriter(format: format).render(result.beats))
+        try frames?.finish()
+        if let plot { try writePlot(result, title: "tactus: embedded example (120 BPM)", reference: signal.beats, to: plot) }
+        let f = BeatEvaluation.fMeasure(detections: result.beats.map(\.beatTime), annotations: signal.beats)
+        Console.note(String(cFormat: "example: %d beats found, %d generated at 120 BPM; F-measure (±70 ms) %.3f",
+                            result.beats.count, signal.beats.count, f))
+    }
+
+    private func runPlot(_ files: [String], config: TactusConfig, model spec: ModelSpec?) throws {
+        guard let plot, files.count == 1 else { throw ValidationError("--plot takes one input file") }
+        var referenceBeats: [Double] = []
+        if let reference {
+            guard let text = try? String(contentsOfFile: reference, encoding: .utf8) else {
+                Console.error("\(reference): cannot read the reference beats")
+                throw ExitCode(1)
             }
-            try writePlot(result, title: "tactus: \(files[0])", reference: referenceBeats, to: plot)
-            return
+            // First column of each line (annotation files may carry the beat in the bar).
+            referenceBeats = text.split(separator: "\n").compactMap { line in
+                line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap { Double($0) }
+            }
         }
-        let failures = try runAll(files, config: config, model: spec)
-        if failures > 0 { throw ExitCode(1) }
+        let frames = try activations.map { try ActivationsWriter(path: $0) }
+        let result: TrackResult
+        do { result = try FileTracker.track(path: files[0], config: config, model: spec, keepFrames: true, onFrame: frames?.add) }
+        catch { Console.error("\(error)"); throw ExitCode(1) }
+        try Console.output(BeatWriter(format: format).render(result.beats))
+        try frames?.finish()
+        try writePlot(result, title: "tactus: \(files[0])", reference: referenceBeats, to: plot)
     }
 
     /// Tracks every file (in parallel when there are several); returns the number that failed.
     private func runAll(_ files: [String], config: TactusConfig, model: ModelSpec?) throws -> Int {
         let writer = BeatWriter(format: format)
         let single = files.count == 1
+        let ext = format == .text ? "beats.txt" : "beats.jsonl"
+        // Every output name is fixed before anything is tracked: two inputs never share one.
+        let beatFiles = try outputDir.map { dir in try Self.sideFiles(files, in: dir, ext) }
+        let activationFiles = try activations.map { path in single ? [path] : try Self.sideFiles(files, in: path, "activations.txt") }
+        if let outputDir { try Self.makeDirectory(outputDir) }
+        if let activations, !single { try Self.makeDirectory(activations) }
         let results = Mutex([Int: Result<TrackResult, Error>]())
         let failures = Mutex(0)
         let printed = Mutex(0)
-        let keep = activations != nil
         let workerCount = min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, files.count)
         let next = Mutex(0)
-        let outputDir = self.outputDir, activations = self.activations
 
         // Emits finished results in input order as soon as their predecessors are out.
         @Sendable func flush() {
@@ -135,13 +145,9 @@ struct TrackCommand: ParsableCommand {
                     switch r {
                     case .success(let result):
                         do {
-                            try Self.emit(result, path: path, single: single, writer: writer, outputDir: outputDir)
-                            if let activations {
-                                let target = single ? activations : Self.sideFile(activations, path, "activations.txt")
-                                try Self.writeActivations(result, to: target, config: config)
-                            }
+                            try Self.emit(result, path: path, single: single, writer: writer, to: beatFiles?[p])
                         } catch {
-                            Console.error("\(path): \(error)")
+                            Console.error("\(error)")
                             failures.withLock { $0 += 1 }
                         }
                     case .failure(let error):
@@ -157,7 +163,12 @@ struct TrackCommand: ParsableCommand {
             while true {
                 let i: Int = next.withLock { n in defer { n += 1 }; return n }
                 if i >= files.count { break }
-                let r = Result { try FileTracker.track(path: files[i], config: config, model: model, keepFrames: keep) }
+                let r = Result {
+                    let frames = try activationFiles.map { try ActivationsWriter(path: $0[i]) }
+                    let result = try FileTracker.track(path: files[i], config: config, model: model, onFrame: frames?.add)
+                    try frames?.finish()
+                    return result
+                }
                 results.withLock { $0[i] = r }
                 flush()
             }
@@ -167,43 +178,70 @@ struct TrackCommand: ParsableCommand {
     }
 
     private static func emit(_ result: TrackResult, path: String, single: Bool, writer: BeatWriter,
-                             outputDir: String?) throws {
+                             to file: String?) throws {
         let text = writer.render(result.beats)
         if result.repairedSamples > 0 {
             Console.note("\(path): \(result.repairedSamples) samples were NaN, infinite or beyond ±64: read as silence or clipped")
         }
-        if let outputDir {
-            try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
-            let ext = writer.format == .text ? "beats.txt" : "beats.jsonl"
-            try text.write(toFile: sideFile(outputDir, path, ext), atomically: true, encoding: .utf8)
+        if let file {
+            try OutputFile.write(text, to: file)
         } else {
-            if !single { print("# \(path)") }
-            print(text, terminator: "")
+            try Console.output(single ? text : "# \(path)\n" + text)
         }
     }
 
-    static func sideFile(_ dir: String, _ path: String, _ ext: String) -> String {
-        PathNames.join(dir, "\(PathNames.stem(path)).\(ext)")
+    /// DIR/<stem>.<ext> for each input; two inputs with the same stem are refused, by name,
+    /// before anything is written (one would overwrite the other's output).
+    static func sideFiles(_ files: [String], in dir: String, _ ext: String) throws -> [String] {
+        let names = files.map { PathNames.join(dir, "\(PathNames.stem($0)).\(ext)") }
+        var first: [String: Int] = [:]
+        var clashes: [String] = []
+        for (i, name) in names.enumerated() {
+            if let j = first[name] { clashes.append("\(files[j]) and \(files[i]) → \(name)") } else { first[name] = i }
+        }
+        guard clashes.isEmpty else {
+            throw ValidationError("inputs with the same name would write the same output file: "
+                                  + clashes.joined(separator: "; ") + " (track them in separate runs or rename one)")
+        }
+        return names
+    }
+
+    private static func makeDirectory(_ dir: String) throws {
+        try OutputFile.makeDirectory(dir)
     }
 
     private func writePlot(_ result: TrackResult, title: String, reference: [Double], to path: String) throws {
-        try SVGPlot(result: result, reference: reference, title: title).render()
-            .write(toFile: path, atomically: true, encoding: .utf8)
+        try OutputFile.write(SVGPlot(result: result, reference: reference, title: title).render(), to: path)
         Console.note("plot written to \(path)")
     }
+}
 
-    private func writeActivations(_ result: TrackResult, to path: String, config: TactusConfig) throws {
-        try Self.writeActivations(result, to: path, config: config)
+/// `--activations`: one line per frame, written as the frames are made (a 2 h file would
+/// otherwise hold 720,000 frames in memory). The first failed write is kept and thrown by
+/// `finish`, which also commits the file.
+final class ActivationsWriter: @unchecked Sendable {
+    private let file: OutputFile
+    private var failure: OutputFileError?
+
+    init(path: String) throws(OutputFileError) {
+        let dir = PathNames.directory(path)
+        if !dir.isEmpty && OutputFile.descriptorName(path) == nil { try OutputFile.makeDirectory(dir) }
+        file = try OutputFile(path: path)
+        write("# time activation tempo phase_frames confidence gate novelty\n")
     }
 
-    static func writeActivations(_ result: TrackResult, to path: String, config: TactusConfig) throws {
-        let dir = PathNames.directory(path)
-        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        var text = "# time activation tempo phase_frames confidence gate novelty\n"
-        for f in result.frames ?? [] {
-            text += String(cFormat: "%.2f %.6f %.2f %.2f %.4f %d %.3f\n", f.time, f.activation, f.tracker.tempo,
-                           f.tracker.phaseFrames, f.tracker.confidence, f.gateOpen ? 1 : 0, f.novelty)
-        }
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    func add(_ f: FrameResult) {
+        write(String(cFormat: "%.2f %.6f %.2f %.2f %.4f %d %.3f\n", f.time, f.activation, f.tracker.tempo,
+                     f.tracker.phaseFrames, f.tracker.confidence, f.gateOpen ? 1 : 0, f.novelty))
+    }
+
+    private func write(_ line: String) {
+        guard failure == nil else { return }
+        do { try file.write(line) } catch { failure = error }
+    }
+
+    func finish() throws(OutputFileError) {
+        if let failure { file.abandon(); throw failure }
+        try file.commit()
     }
 }

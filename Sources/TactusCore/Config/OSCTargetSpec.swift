@@ -48,6 +48,7 @@ public struct OSCTargetSpec: Equatable, Sendable {
             head = String(head[..<slash])
         }
         address = head
+        try HostPort.parse(head, key: "output.osc_targets")
         for option in parts {
             if option == "plain" {
                 timetags = false

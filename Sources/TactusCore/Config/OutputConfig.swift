@@ -23,6 +23,11 @@ public struct OutputConfig: Sendable, Equatable {
     /// UNIX socket serving JSON lines (beats and a status line 4 times a second) to any number of
     /// clients, such as `tactus monitor`; empty = none.
     public var jsonlSocket: String = ""
+    /// Permission bits of that socket, octal: 0660 lets the daemon's group connect (the service
+    /// runs as group tactus); the service's UMask would otherwise leave it 0700.
+    public var jsonlSocketMode: String = "0660"
+    /// Group of that socket; empty = the daemon's own group.
+    public var jsonlSocketGroup: String = ""
     /// JSON lines as UDP datagrams (one object each) to host:port; empty = none.
     public var jsonlUDP: String = ""
 
@@ -39,4 +44,11 @@ public struct OutputConfig: Sendable, Equatable {
     public var midiMaxChange: Double = 0.02
 
     public init() {}
+
+    /// `jsonlSocketMode` as permission bits; nil when it is not 3 or 4 octal digits within 0777.
+    public var socketMode: UInt32? {
+        let digits = jsonlSocketMode.hasPrefix("0o") ? String(jsonlSocketMode.dropFirst(2)) : jsonlSocketMode
+        guard (3...4).contains(digits.count), let v = UInt32(digits, radix: 8), v <= 0o777 else { return nil }
+        return v
+    }
 }

@@ -45,18 +45,24 @@ public struct Parameter: Sendable {
         }
     }
 
+    /// A `--set` value: decimal numbers only (no hex, nan or inf), so that what is set is what
+    /// was written; every error names the key, the value and what the key takes.
     func parse(_ text: String) throws(ConfigError) -> ParameterValue {
+        let takes = "\(key) takes \(rangeDescription)\(unit.isEmpty ? "" : " " + unit)"
         switch kind {
         case .int:
-            guard let v = Int(text) else { throw .invalid(key: key, "'\(text)' is not an integer") }
+            guard let v = Int(text) else { throw .invalid(key: key, "'\(text)' is not a decimal integer; \(takes)") }
             return .int(v)
         case .double:
-            guard let v = Double(text), v.isFinite else { throw .invalid(key: key, "'\(text)' is not a number") }
+            let decimal = !text.isEmpty && text.allSatisfy { "0123456789+-.eE".contains($0) }
+            guard decimal, let v = Double(text), v.isFinite else {
+                throw .invalid(key: key, "'\(text)' is not a finite decimal number; \(takes)")
+            }
             return .double(v)
         case .string, .choice:
             return .string(text)
         case .bool:
-            guard let v = Bool(text) else { throw .invalid(key: key, "'\(text)' is not true or false") }
+            guard let v = Bool(text) else { throw .invalid(key: key, "'\(text)' is not true or false; \(takes)") }
             return .bool(v)
         }
     }
@@ -229,6 +235,10 @@ public enum ParameterTable {
                \.output.oscTargets),
         bool("output.stdout", "JSON lines on stdout", \.output.stdout),
         string("output.jsonl_socket", "UNIX socket serving JSON lines (tactus monitor); empty = none", \.output.jsonlSocket),
+        string("output.jsonl_socket_mode", "permission bits of the socket, octal 000-777 (0660: owner and group)",
+               \.output.jsonlSocketMode),
+        string("output.jsonl_socket_group", "group of the socket; empty = the daemon's own group",
+               \.output.jsonlSocketGroup),
         string("output.jsonl_udp", "JSON lines as UDP datagrams to host:port; empty = none", \.output.jsonlUDP),
         string("output.qlc_path", "OSC address of the QLC+ button (preset qlcplus)", \.output.qlcPath),
         string("output.ma3_command", "grandMA3 command line on tempo changes; %bpm = tempo (preset grandma3)",

@@ -42,8 +42,23 @@ public struct TOMLDocument: Sendable {
     /// `[table]` and `[[array]]` headers in document order, with their lines.
     public private(set) var headers: [(key: [String], line: Int, isArray: Bool)] = []
 
+    /// Limits far above any configuration (a few KiB, keys of 2 parts) that keep hostile input
+    /// cheap: parsing is linear in the document, and no key path grows past a few hundred parts.
+    public static let maxDocumentBytes = 1 << 20
+    /// Parts of one dotted key, and of the key path nested inside one value's inline tables.
+    public static let maxKeyParts = 64
+    /// Arrays and inline tables inside one another.
+    public static let maxNesting = 64
+
     public init(parsing text: String) throws(TOMLError) {
-        var parser = TOMLParser(Array(text.utf8))
+        let utf8 = text.utf8
+        if utf8.count > Self.maxDocumentBytes {
+            // Name the line where the limit is crossed; nothing past it is read.
+            let line = 1 + utf8.prefix(Self.maxDocumentBytes).lazy.filter { $0 == 0x0A }.count
+            throw TOMLError(line: line, message: "the document is longer than 1 MiB "
+                            + "(\(Self.maxDocumentBytes) bytes), the limit for a configuration")
+        }
+        var parser = TOMLParser(Array(utf8))
         try parser.parseDocument()
         entries = parser.entries
         headers = parser.headers
@@ -70,6 +85,8 @@ private struct TOMLParser {
     /// The table that key/value lines go into (array-of-table elements carry their "[n]").
     private var current: [String] = []
     private var depth = 0
+    /// Key parts from the line's key down to the inline table being read (capped like a key).
+    private var inlineKeyParts = 0
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
@@ -94,6 +111,7 @@ private struct TOMLParser {
                 let key = try parseKey()
                 try expect(UInt8(ascii: "="), "expected '=' after the key '\(key.joined(separator: "."))'")
                 skipBlanks()
+                inlineKeyParts = key.count
                 let value = try parseValue()
                 try define(key, value, line: keyLine)
             }
@@ -131,7 +149,8 @@ private struct TOMLParser {
         let key: [String]
         do { key = try parseKey() } catch {
             let text = String(decoding: bytes[start..<end], as: UTF8.self).trimmingBlanks()
-            if error.message.hasPrefix("control character") || error.message.hasPrefix("character") { throw error }
+            if error.message.hasPrefix("control character") || error.message.hasPrefix("character")
+                || error.message.hasPrefix("a key has more than") { throw error }
             throw fail("malformed section header '\(text)': expected [name]")
         }
         guard peek == UInt8(ascii: "]"), !isArray || peek(1) == UInt8(ascii: "]") else {
@@ -281,6 +300,10 @@ private struct TOMLParser {
             }
             skipBlanks()
             guard peek == UInt8(ascii: ".") else { return parts }
+            // Refused before any more parts are read: every later step walks the key's prefixes.
+            guard parts.count < TOMLDocument.maxKeyParts else {
+                throw fail("a key has more than \(TOMLDocument.maxKeyParts) dotted parts, the limit")
+            }
             i += 1
         }
     }
@@ -311,7 +334,7 @@ private struct TOMLParser {
     private mutating func parseArray() throws(TOMLError) -> TOMLDocument.Value {
         depth += 1
         defer { depth -= 1 }
-        guard depth <= 128 else { throw fail("arrays and tables nested too deeply") }
+        guard depth <= TOMLDocument.maxNesting else { throw nestedTooDeeply() }
         i += 1
         var values: [TOMLDocument.Value] = []
         while true {
@@ -321,30 +344,47 @@ private struct TOMLParser {
             values.append(try parseValue())
             try skipWhitespaceAndComments()
             if peek == UInt8(ascii: ",") { i += 1; continue }
-            guard peek == UInt8(ascii: "]") else { throw atEnd ? fail("array without ']'") : unexpected(what: "expected ',' or ']' in an array") }
+            guard peek == UInt8(ascii: "]") else {
+                throw atEnd ? fail("array without ']'") : unexpected(what: "expected ',' or ']' in an array")
+            }
         }
+    }
+
+    private func nestedTooDeeply() -> TOMLError {
+        fail("arrays and tables nested more than \(TOMLDocument.maxNesting) deep, the limit")
     }
 
     private mutating func parseInlineTable() throws(TOMLError) -> TOMLDocument.Value {
         depth += 1
         defer { depth -= 1 }
-        guard depth <= 128 else { throw fail("arrays and tables nested too deeply") }
+        guard depth <= TOMLDocument.maxNesting else { throw nestedTooDeeply() }
         i += 1
-        var table = InlineTable()
+        let table = InlineTable()
+        let outerParts = inlineKeyParts
+        defer { inlineKeyParts = outerParts }
         skipBlanks()
         if peek == UInt8(ascii: "}") { i += 1; return .table([:]) }
         while true {
             skipBlanks()
             let key = try parseKey()
             try expect(UInt8(ascii: "="), "expected '=' after the key '\(key.joined(separator: "."))'")
+            guard outerParts + key.count <= TOMLDocument.maxKeyParts else {
+                throw fail("keys nested in inline tables have more than \(TOMLDocument.maxKeyParts) parts, the limit")
+            }
+            inlineKeyParts = outerParts + key.count
             skipBlanks()
             let value = try parseValue()
-            guard table.insert(key, value) else { throw fail("'\(key.joined(separator: "."))' is defined twice in an inline table") }
+            guard table.insert(key[...], value) else {
+                throw fail("'\(key.joined(separator: "."))' is defined twice in an inline table")
+            }
             skipBlanks()
             if peek == UInt8(ascii: ",") { i += 1; continue }
-            guard peek == UInt8(ascii: "}") else { throw atEnd ? fail("inline table without '}'") : unexpected(what: "expected ',' or '}' in an inline table") }
+            guard peek == UInt8(ascii: "}") else {
+                throw atEnd ? fail("inline table without '}'")
+                    : unexpected(what: "expected ',' or '}' in an inline table")
+            }
             i += 1
-            return .table(table.fields)
+            return table.value
         }
     }
 
@@ -556,27 +596,31 @@ private struct TOMLParser {
     }
 }
 
-/// An inline table under construction: dotted keys inside it build nested tables.
-private struct InlineTable {
-    var fields: [String: TOMLDocument.Value] = [:]
+/// An inline table under construction: dotted keys inside it build nested tables. Tables are
+/// objects so that a key adds to its table in place (copying a table's fields for each of its
+/// dotted keys was quadratic).
+private final class InlineTable {
+    private var values: [String: TOMLDocument.Value] = [:]
+    private var tables: [String: InlineTable] = [:]
 
-    /// False when the key is already defined (or runs through a value).
-    mutating func insert(_ key: [String], _ value: TOMLDocument.Value) -> Bool {
-        guard let first = key.first else { return false }
+    /// False when the key is already defined or runs through a value (an inline table value
+    /// included: it is closed, as at the top level).
+    func insert(_ key: ArraySlice<String>, _ value: TOMLDocument.Value) -> Bool {
+        guard let first = key.first, values[first] == nil else { return false }
         if key.count == 1 {
-            guard fields[first] == nil else { return false }
-            fields[first] = value
+            guard tables[first] == nil else { return false }
+            values[first] = value
             return true
         }
-        var inner = InlineTable()
-        switch fields[first] {
-        case nil: break
-        case .table(let existing)?: inner.fields = existing
-        default: return false
-        }
-        guard inner.insert(Array(key.dropFirst()), value) else { return false }
-        fields[first] = .table(inner.fields)
-        return true
+        let inner: InlineTable
+        if let existing = tables[first] { inner = existing } else { inner = InlineTable(); tables[first] = inner }
+        return inner.insert(key.dropFirst(), value)
+    }
+
+    var value: TOMLDocument.Value {
+        var fields = values
+        for (name, table) in tables { fields[name] = table.value }
+        return .table(fields)
     }
 }
 

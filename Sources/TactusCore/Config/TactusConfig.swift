@@ -44,6 +44,15 @@ public struct TactusConfig: Sendable, Equatable {
                                + "(\(emission.lead) s): beats are known only that early")
             }
         }
+        if !output.jsonlUDP.isEmpty { try HostPort.parse(output.jsonlUDP, key: "output.jsonl_udp") }
+        if !output.midiRTPPeer.isEmpty { try HostPort.parse(output.midiRTPPeer, key: "output.midi_rtp_peer") }
+        if output.socketMode == nil {
+            throw .invalid(key: "output.jsonl_socket_mode", "'\(output.jsonlSocketMode)' is not an octal mode 000-777")
+        }
+        if capture.source == .file && capture.file.isEmpty {
+            throw .invalid(key: "capture.file", "capture.source = \"file\" needs a file")
+        }
+        try ResourceEstimate(self).check()
     }
 
     /// madmom 0.16.1's online tracker exactly (reactive emission); with a model, its networks.
@@ -74,7 +83,16 @@ public enum ConfigError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unknownKey(let k):
-            return "unknown key '\(k)' (known: \(ParameterTable.all.map(\.key).joined(separator: ", ")))"
+            // The keys of its section when the section exists, else the sections.
+            let section = k.split(separator: ".").first.map { String($0) + "." } ?? ""
+            let near = ParameterTable.all.map(\.key).filter { $0.hasPrefix(section) }
+            if !near.isEmpty { return "unknown key '\(k)' (keys of [\(section.dropLast())]: \(near.joined(separator: ", ")))" }
+            var sections: [String] = []
+            for p in ParameterTable.all {
+                let s = String(p.key.prefix { $0 != "." })
+                if !sections.contains(s) { sections.append(s) }
+            }
+            return "unknown key '\(k)' (sections: \(sections.joined(separator: ", ")); `tactus params` lists every key)"
         case .invalid(let k, let why): return "\(k): \(why)"
         }
     }

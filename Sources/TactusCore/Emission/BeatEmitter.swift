@@ -12,7 +12,8 @@
 /// time). No beat is sent twice: a new one must lie at least half a period after the last one
 /// sent, and a tracker beat that confirms a sent prediction only moves the anchor.
 public struct BeatEmitter: Sendable {
-    public let config: EmissionConfig
+    /// Changed in place by a reload (`BeatPipeline.retune`): lead, offset, lock threshold.
+    public var config: EmissionConfig
     public let frameRate: Double
     public let hopSeconds: Double
     private var lastSent = -Double.infinity

@@ -10,10 +10,11 @@ import Glibc
 /// only in silence and after repaired input (`isInformative`): withholding quiet music with weak
 /// activations made it drift to double tempo.
 public final class SignalGate {
-    public let config: EmissionConfig
-    private let holdFrames: Int
+    public private(set) var config: EmissionConfig
+    private let frameRate: Double
+    private var holdFrames: Int
     /// Frames below `gateLevel` after which no beat leaves (`gateSilence`).
-    private let silenceFrames: Int
+    private var silenceFrames: Int
     /// The last `gateOnsets` rising crossings of the activation threshold: a stray spike in noise
     /// must not open the gate, music has onsets again and again.
     private var onsets: RisingEdges
@@ -51,6 +52,7 @@ public final class SignalGate {
 
     public init(config: EmissionConfig, frameRate: Double) {
         self.config = config
+        self.frameRate = frameRate
         holdFrames = max(1, Int((config.gateHold * frameRate).rounded()))
         silenceFrames = max(1, Int((config.gateSilence * frameRate).rounded()))
         onsets = RisingEdges(count: config.gateOnsets)
@@ -61,6 +63,21 @@ public final class SignalGate {
         // Less one frame: a crossing counts from its own frame on.
         noveltyHold = Int((Self.noveltyHoldSeconds * frameRate).rounded()) - 1
         warmUpFrames = Int(frameRate.rounded())
+    }
+
+    /// Whether `retune(_:)` can take `new` in place: the same numbers of remembered crossings.
+    public func canRetune(to new: EmissionConfig) -> Bool {
+        new.gateOnsets == config.gateOnsets && new.gateChanges == config.gateChanges
+            && new.gateSoftChanges == config.gateSoftChanges
+    }
+
+    /// New thresholds and times (a SIGHUP reload), keeping what the gate has heard; allocates
+    /// nothing. Requires `canRetune(to:)`.
+    public func retune(_ new: EmissionConfig) {
+        precondition(canRetune(to: new), "SignalGate.retune: crossing counts differ")
+        config = new
+        holdFrames = max(1, Int((new.gateHold * frameRate).rounded()))
+        silenceFrames = max(1, Int((new.gateSilence * frameRate).rounded()))
     }
 
     public func reset() {

@@ -21,7 +21,7 @@ public struct FrameResult: Sendable, Equatable {
 /// The pure core, end to end: samples in, per-frame activations and beats out. File mode and the
 /// daemon both feed it; it holds all its buffers from `init` on and allocates nothing per hop.
 public final class BeatPipeline {
-    public let config: TactusConfig
+    public private(set) var config: TactusConfig
     public let framer: Framer
     public let features: BeatFeatures
     public let activation: any BeatActivationFunction
@@ -74,6 +74,25 @@ public final class BeatPipeline {
         var emission = config.emission
         emission.offset += model?.beatOffset ?? config.onset.beatOffset
         emitter = BeatEmitter(config: emission, frameRate: config.features.frameRate)
+    }
+
+    /// Whether a pipeline built for `new` differs from one built for `old` (same model) only in
+    /// what `retune(from:)` can change in place: emission settings, not the mode or the gate's
+    /// crossing counts.
+    public static func canRetune(from old: TactusConfig, to new: TactusConfig) -> Bool {
+        var same = old
+        same.emission = new.emission
+        let (a, b) = (old.emission, new.emission)
+        return same == new && a.mode == b.mode && a.gateOnsets == b.gateOnsets && a.gateChanges == b.gateChanges
+            && a.gateSoftChanges == b.gateSoftChanges
+    }
+
+    /// Takes `other`'s emission settings (lead, offset, lock threshold, gate) at a hop boundary,
+    /// keeping everything the pipeline has heard and the tracker's beliefs; allocates nothing.
+    public func retune(from other: BeatPipeline) {
+        config.emission = other.config.emission
+        gate.retune(other.gate.config)
+        emitter.config = other.emitter.config
     }
 
     /// Reactive mode is madmom's tracker exactly: uniform start and its early-beat rule.

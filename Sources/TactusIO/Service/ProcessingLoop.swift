@@ -61,6 +61,8 @@ public final class ProcessingLoop: @unchecked Sendable {
     /// the old one handed back to the main thread to be released there.
     private let pending = UnsafeAtomic<Int>.create(0)
     private let retired = UnsafeAtomic<Int>.create(0)
+    /// Set with `pending`: take only the pending pipeline's emission settings (BeatPipeline.retune).
+    private let pendingRetune = UnsafeAtomic<Bool>.create(false)
     private let rate: Double
     private var resampler: Resampler?
     private var deviceRate = 0
@@ -88,6 +90,7 @@ public final class ProcessingLoop: @unchecked Sendable {
 
     deinit {
         input.deallocate(); zeros.deallocate()
+        pendingRetune.destroy()
         for slot in [pending, retired] {
             let p = slot.exchange(0, ordering: .acquiring)
             if p != 0 { Unmanaged<BeatPipeline>.fromOpaque(UnsafeRawPointer(bitPattern: p)!).release() }
@@ -99,8 +102,12 @@ public final class ProcessingLoop: @unchecked Sendable {
     }
 
     /// Main thread: offers a new pipeline (built off the hot path); false if one is still pending.
-    public func offer(_ newPipeline: BeatPipeline) -> Bool {
+    /// `retuneOnly`: the running pipeline keeps its state and takes the new one's emission
+    /// settings (a reload that changed only those; `BeatPipeline.canRetune(from:)` must hold).
+    public func offer(_ newPipeline: BeatPipeline, retuneOnly: Bool = false) -> Bool {
         releaseRetired()
+        guard pending.load(ordering: .acquiring) == 0 else { return false }
+        pendingRetune.store(retuneOnly, ordering: .relaxed)
         let p = Int(bitPattern: Unmanaged.passRetained(newPipeline).toOpaque())
         if pending.compareExchange(expected: 0, desired: p, ordering: .acquiringAndReleasing).exchanged { return true }
         Unmanaged<BeatPipeline>.fromOpaque(UnsafeRawPointer(bitPattern: p)!).release()
@@ -148,12 +155,19 @@ public final class ProcessingLoop: @unchecked Sendable {
         let p = pending.exchange(0, ordering: .acquiring)
         guard p != 0 else { return }
         let next = Unmanaged<BeatPipeline>.fromOpaque(UnsafeRawPointer(bitPattern: p)!).takeRetainedValue()
-        // Continue the stream: the new pipeline's clock starts where the old one stopped.
-        next.reset()
-        repairedBefore += pipeline.framer.repairedSamples
-        let old = Unmanaged.passRetained(pipeline).toOpaque()
-        pipeline = next
-        streamOffset = streamSamples
+        let old: UnsafeMutableRawPointer
+        if pendingRetune.load(ordering: .relaxed) {
+            // Same tracker, same stream: only lead, gate and the like change.
+            pipeline.retune(from: next)
+            old = Unmanaged.passRetained(next).toOpaque()
+        } else {
+            // Continue the stream: the new pipeline's clock starts where the old one stopped.
+            next.reset()
+            repairedBefore += pipeline.framer.repairedSamples
+            old = Unmanaged.passRetained(pipeline).toOpaque()
+            pipeline = next
+            streamOffset = streamSamples
+        }
         // The old pipeline goes back to the main thread: freeing it here would call free().
         if !retired.compareExchange(expected: 0, desired: Int(bitPattern: old), ordering: .acquiringAndReleasing).exchanged {
             Unmanaged<BeatPipeline>.fromOpaque(old).release()

@@ -14,11 +14,13 @@ public struct TrackResult: Sendable {
 
 /// File mode: runs samples from a file (or memory) through the same core pipeline the daemon uses.
 public enum FileTracker {
-    public static func track(path: String, config: TactusConfig, model: ModelSpec?,
-                             keepFrames: Bool = false) throws -> TrackResult {
+    /// `onFrame` sees every frame as it is made (`--activations` streams them to its file
+    /// instead of holding hours of frames in memory).
+    public static func track(path: String, config: TactusConfig, model: ModelSpec?, keepFrames: Bool = false,
+                             onFrame: ((FrameResult) -> Void)? = nil) throws -> TrackResult {
         let pipeline = try BeatPipeline(config: config, model: model)
         let reader = try AudioFileReader(path: path)
-        var collector = Collector(keepFrames: keepFrames)
+        var collector = Collector(keepFrames: keepFrames, onFrame: onFrame)
         try reader.read(resampledTo: config.features.sampleRate) { block in
             pipeline.process(block) { collector.add($0) }
         }
@@ -27,10 +29,10 @@ public enum FileTracker {
         return result
     }
 
-    public static func track(samples: [Float], config: TactusConfig, model: ModelSpec?,
-                             keepFrames: Bool = false) throws -> TrackResult {
+    public static func track(samples: [Float], config: TactusConfig, model: ModelSpec?, keepFrames: Bool = false,
+                             onFrame: ((FrameResult) -> Void)? = nil) throws -> TrackResult {
         let pipeline = try BeatPipeline(config: config, model: model)
-        var collector = Collector(keepFrames: keepFrames)
+        var collector = Collector(keepFrames: keepFrames, onFrame: onFrame)
         let block = 4096
         samples.withUnsafeBufferPointer { all in
             var offset = 0
@@ -47,13 +49,18 @@ public enum FileTracker {
 
     private struct Collector {
         let keepFrames: Bool
+        let onFrame: ((FrameResult) -> Void)?
         var beats: [BeatEvent] = []
         var frames: [FrameResult] = []
 
-        init(keepFrames: Bool) { self.keepFrames = keepFrames }
+        init(keepFrames: Bool, onFrame: ((FrameResult) -> Void)?) {
+            self.keepFrames = keepFrames
+            self.onFrame = onFrame
+        }
 
         mutating func add(_ r: FrameResult) {
             if keepFrames { frames.append(r) }
+            onFrame?(r)
             if let event = r.event { beats.append(event) }
         }
 

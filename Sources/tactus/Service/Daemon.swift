@@ -6,7 +6,10 @@ import TactusIO
 
 /// Wires the threads of `tactus run` and supervises them from the main thread.
 final class Daemon {
-    let config: TactusConfig
+    /// The configuration in force (a reload changes what it can apply live).
+    private(set) var config: TactusConfig
+    /// The model in force (a reload compares the file's new contents with it).
+    private var model: ModelSpec?
     let configPath: String
     let settings: [String]
     let log: Logger
@@ -26,39 +29,39 @@ final class Daemon {
         self.configPath = configPath
         self.settings = settings
         self.log = log
-        let model = try ConfigLoading.model(config)
-        let pipeline = try BeatPipeline(config: config, model: model)
+        let checked: Preflight.Checked
+        do { checked = try Preflight.check(config) } catch {
+            log.error("\(error.message)")
+            throw ExitCodeError.config
+        }
+        let (model, pipeline) = (checked.model, checked.pipeline)
+        self.model = model
         // Room for ring_seconds of audio at up to 96 kHz, and a stamp per period of it (periods are
         // at least 5 ms long at any device rate).
         channel = CaptureChannel(capacitySamples: Int(config.capture.ringSeconds * 96_000),
                                  periods: Int(config.capture.ringSeconds * 200) + 64)
         processing = ProcessingLoop(pipeline: pipeline, channel: channel)
-        var targets: [(UDPSender, OSCSchema)] = []
-        do {
-            // The entries' syntax was checked with the configuration (file, line and key).
-            for spec in try OSCTargetSpec.list(config.output.oscTargets) {
-                targets.append((try UDPSender(target: spec.address, ttl: config.output.oscTTL, interface: config.output.oscInterface),
-                                OSCSchema(preset: spec.preset, timetags: spec.timetags ?? config.output.oscTimetags,
-                                          qlcPath: config.output.qlcPath, ma3Command: config.output.ma3Command, lead: spec.lead)))
-            }
-        } catch {
+        let targets: [(UDPSender, OSCSchema)]
+        do { targets = try Self.oscTargets(config.output) } catch {
             log.error("output.osc_targets: \(error)")
             throw ExitCodeError.config
         }
-        for (sender, _) in targets where sender.lastError != 0 {
-            log.warning("OSC \(sender.target): no route yet (\(String(cString: strerror(sender.lastError)))); retrying once a second, beats to it are dropped until then")
-        }
-        if !targets.isEmpty {
-            log.info("OSC to \(targets.map { "\($0.0.target) (\($0.1.preset.rawValue))" }.joined(separator: ", "))")
-        }
+        Self.reportTargets(targets, log: log)
         output = EventWriter(events: processing.events, osc: targets,
                              report: { [log] in log.warning("\($0)") }) { [processing] in processing.waitForEvents(timeout: $0) }
         output.toStdout = config.output.stdout
         output.phaseRate = config.output.oscPhaseRate
         output.streamTime = { [processing] in Double(bitPattern: processing.streamTimeBits.load(ordering: .relaxed)) }
         do {
-            if !config.output.jsonlSocket.isEmpty { output.socket = try LineSocketServer(path: config.output.jsonlSocket) }
-            if !config.output.jsonlUDP.isEmpty { output.jsonUDP = try UDPSender(target: config.output.jsonlUDP) }
+            if !config.output.jsonlSocket.isEmpty {
+                output.socket = try LineSocketServer(path: config.output.jsonlSocket,
+                                                     mode: config.output.socketMode ?? 0o660, group: checked.socketGroup)
+            }
+            if !config.output.jsonlUDP.isEmpty {
+                let sender = try UDPSender(target: config.output.jsonlUDP)
+                if let why = sender.unresolvedReason { log.warning("output.jsonl_udp: \(why); retrying with back-off") }
+                output.jsonUDP = sender
+            }
         } catch {
             log.error("output: \(error)")
             throw ExitCodeError.config
@@ -77,12 +80,14 @@ final class Daemon {
             }
         }
         let (processing, channel, written) = (processing, channel, output.written)
-        output.status = {
-            String(cFormat: "{\"v\":1,\"event\":\"status\",\"tempo\":%.2f,\"confidence\":%.3f,\"beats\":%d,\"xruns\":%d,\"dropped\":%d}",
+        output.status = { [unowned output] in
+            String(cFormat: "{\"v\":1,\"event\":\"status\",\"tempo\":%.2f,\"confidence\":%.3f,\"beats\":%d,\"xruns\":%d,"
+                   + "\"dropped\":%d,\"output_errors\":%d}",
                    Double(bitPattern: processing.tempoBits.load(ordering: .relaxed)),
                    Double(bitPattern: processing.confidenceBits.load(ordering: .relaxed)),
                    written.load(ordering: .relaxed), channel.xruns.load(ordering: .relaxed),
-                   channel.droppedPeriods.load(ordering: .relaxed) + processing.droppedEvents.load(ordering: .relaxed))
+                   channel.droppedPeriods.load(ordering: .relaxed) + processing.droppedEvents.load(ordering: .relaxed),
+                   output.outputErrors)
         }
         let rate = Int(config.features.sampleRate)
         switch config.capture.source {
@@ -222,23 +227,81 @@ final class Daemon {
         return ended
     }
 
-    /// SIGHUP: a new configuration is built here, off the hot path, and swapped in at a period
-    /// boundary; a bad one is rejected and the old one kept.
+    /// The OSC senders and schemas of `output.osc_targets` (syntax checked with the configuration).
+    static func oscTargets(_ output: OutputConfig) throws -> [(UDPSender, OSCSchema)] {
+        try OSCTargetSpec.list(output.oscTargets).map { spec in
+            (try UDPSender(target: spec.address, ttl: output.oscTTL, interface: output.oscInterface),
+             OSCSchema(preset: spec.preset, timetags: spec.timetags ?? output.oscTimetags,
+                       qlcPath: output.qlcPath, ma3Command: output.ma3Command, lead: spec.lead))
+        }
+    }
+
+    /// One line per target that cannot be sent to yet, and the list of targets.
+    static func reportTargets(_ targets: [(UDPSender, OSCSchema)], log: Logger) {
+        for (sender, _) in targets where sender.lastError != 0 {
+            log.warning("OSC \(sender.target): \(sender.failureReason); retrying with back-off, beats to it are dropped until then")
+        }
+        if !targets.isEmpty {
+            log.info("OSC to \(targets.map { "\($0.0.target) (\($0.1.preset.rawValue))" }.joined(separator: ", "))")
+        }
+    }
+
+    /// Keys a reload cannot apply while running: the capture, the feature stage, the service,
+    /// the socket and the MIDI clock.
+    static func needsRestart(_ key: String) -> Bool {
+        ["capture.", "features.", "service.log_level", "output.jsonl_socket", "output.midi_"].contains { key.hasPrefix($0) }
+    }
+
+    /// Keys the processing pipeline reads; emission keys other than these can be retuned in place.
+    static func isPipelineKey(_ key: String) -> Bool {
+        ["tracker.", "onset.", "emission.", "model.path"].contains { key.hasPrefix($0) }
+    }
+
+    /// SIGHUP: the new configuration is checked here, off the hot path. Outputs are replaced on
+    /// the output thread; emission settings are retuned at a period boundary with the tracker's
+    /// state kept; tracker, onset and model changes swap in a new pipeline (the tracker starts
+    /// over); keys that need a restart are named and kept as they are. A bad file is rejected
+    /// and the old configuration kept.
     private func reload() {
-        do {
-            let new = try ConfigLoading.loadChecked(path: configPath, defaultPath: nil, settings: settings)
-            if new.capture != config.capture || new.service != config.service || new.features != config.features {
-                log.warning("reload: capture, service and feature settings take effect after a restart; applying the rest")
+        do throws(any Error) {
+            var new = try ConfigLoading.loadChecked(path: configPath, defaultPath: nil, settings: settings)
+            let changed = ParameterTable.all.filter { $0.value(in: new) != $0.value(in: config) }.map(\.key)
+            let restart = changed.filter(Self.needsRestart)
+            // Kept as they run until a restart.
+            new.capture = config.capture
+            new.features = config.features
+            new.service.logLevel = config.service.logLevel
+            for key in restart where key.hasPrefix("output.") {
+                if let p = ParameterTable.parameter(key) { try? new.set(key, value: p.value(in: config)) }
             }
-            var applied = new
-            applied.features = config.features
-            let model = applied.modelPath.isEmpty ? nil : try ModelFile.load(path: applied.modelPath)
-            let pipeline = try BeatPipeline(config: applied, model: model)
-            if processing.offer(pipeline) {
-                announce(.notice, "reload", "configuration reloaded from \(configPath)")
-            } else {
-                log.warning("reload: the previous reload is still pending; try again")
+            let checked = try Preflight.check(new)
+            var applied: [String] = []
+            let outputKeys = changed.filter { $0.hasPrefix("output.") && !Self.needsRestart($0) }
+            if !outputKeys.isEmpty {
+                let targets = try Self.oscTargets(new.output)
+                Self.reportTargets(targets, log: log)
+                let udp = try new.output.jsonlUDP.isEmpty ? nil : UDPSender(target: new.output.jsonlUDP)
+                output.replaceOutputs(.init(osc: targets, jsonUDP: udp, toStdout: new.output.stdout,
+                                            phaseRate: new.output.oscPhaseRate))
+                applied += outputKeys
             }
+            let pipelineKeys = changed.filter(Self.isPipelineKey)
+            let modelChanged = checked.model != model
+            if !pipelineKeys.isEmpty || modelChanged {
+                let retune = !modelChanged && BeatPipeline.canRetune(from: config, to: new)
+                guard processing.offer(checked.pipeline, retuneOnly: retune) else {
+                    log.warning("reload: the previous reload is still pending; try again")
+                    return
+                }
+                if !retune { log.notice("reload: tracker or model settings changed: the tracker starts over") }
+                applied += pipelineKeys + (modelChanged && pipelineKeys.isEmpty ? ["model.path (file contents)"] : [])
+                model = checked.model
+            }
+            if changed.contains("service.status_interval") { applied.append("service.status_interval") }
+            if !restart.isEmpty { log.warning("reload: \(restart.joined(separator: ", ")) take effect after a restart") }
+            config = new
+            let what = applied.isEmpty ? "nothing to change" : "applied \(applied.joined(separator: ", "))"
+            announce(.notice, "reload", "configuration reloaded from \(configPath): \(what)")
         } catch let error as ConfigLoading.Failure {
             rejectReload(error.message)
         } catch {

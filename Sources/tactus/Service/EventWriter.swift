@@ -9,7 +9,7 @@ import TactusIO
 final class EventWriter: @unchecked Sendable {
     let events: SPSCRing<DaemonEvent>
     let wait: (Double) -> Void
-    let osc: [UDPSender]
+    private(set) var osc: [UDPSender]
     private var schemas: [OSCSchema]
     /// Datagrams waiting for their time (QLC+ releases, targets with their own lead):
     /// (CLOCK_MONOTONIC ns, target, datagram).
@@ -43,7 +43,7 @@ final class EventWriter: @unchecked Sendable {
         self.wait = wait
     }
 
-    deinit { written.destroy(); finished.destroy() }
+    deinit { written.destroy(); finished.destroy(); stdoutErrors.destroy() }
 
     /// Set (releasing) when `run` returned.
     private let finished = UnsafeAtomic<Bool>.create(false)
@@ -87,7 +87,7 @@ final class EventWriter: @unchecked Sendable {
             guard !failing[i].active || failing[i].error != error else { return }
             failing[i].active = true
             failing[i].error = error
-            let why = String(cString: strerror(error))
+            let why = target.failureReason
             let message = "OSC \(target.target): \(why); beats to it are dropped until it recovers"
             report(message)
             post(DaemonNotice(kind: "output_error", message: message, fields: [("target", name), ("error", DaemonNotice.quoted(why))]))
@@ -115,7 +115,63 @@ final class EventWriter: @unchecked Sendable {
         guard !text.isEmpty else { return }
         socket?.write(text)
         if let jsonUDP { for line in text.split(separator: "\n") { jsonUDP.send(Array(line.utf8)) } }
-        if toStdout { Console.write(text, to: STDOUT_FILENO) }
+        if toStdout { writeStdout(text) }
+    }
+
+    /// Failed writes to stdout (a full disk, a reader that went away), counted; logged once
+    /// when they start and once when they stop. Every block is tried again: the daemon runs on.
+    let stdoutErrors = UnsafeAtomic<Int>.create(0)
+    private var stdoutFailing: Int32 = 0
+
+    private func writeStdout(_ text: String) {
+        let failed = Console.writeChecked(text, to: STDOUT_FILENO)
+        if failed != 0 {
+            stdoutErrors.wrappingIncrement(ordering: .relaxed)
+            guard failed != stdoutFailing else { return }
+            stdoutFailing = failed
+            let why = String(cString: strerror(failed))
+            report("stdout: cannot write: \(why); JSON lines to stdout are lost until it recovers")
+            post(DaemonNotice(kind: "output_error", message: "stdout: \(why)",
+                              fields: [("target", "\"stdout\""), ("error", DaemonNotice.quoted(why))]))
+        } else if stdoutFailing != 0 {
+            stdoutFailing = 0
+            report("stdout: writing again")
+            post(DaemonNotice(kind: "output_recovered", message: "stdout: writing again", fields: [("target", "\"stdout\"")]))
+        }
+    }
+
+    /// Output errors of every sink so far: OSC targets, JSON-line UDP, stdout.
+    var outputErrors: Int {
+        osc.reduce(0) { $0 + $1.errors } + (jsonUDP?.errors ?? 0) + stdoutErrors.load(ordering: .relaxed)
+    }
+
+    // MARK: - Outputs replaced by a reload
+
+    /// The outputs a SIGHUP reload can change while the daemon runs.
+    struct LiveOutputs: @unchecked Sendable {
+        var osc: [(UDPSender, OSCSchema)]
+        var jsonUDP: UDPSender?
+        var toStdout: Bool
+        var phaseRate: Double
+    }
+
+    private let pendingOutputs = Mutex<LiveOutputs?>(nil)
+
+    /// Main thread: hands new outputs to the output thread, which takes them before its next batch.
+    func replaceOutputs(_ outputs: LiveOutputs) { pendingOutputs.withLock { $0 = outputs } }
+
+    /// Output thread: swaps in replaced outputs. Releases still held for the old targets (QLC+
+    /// button-up) are sent now, so that no button stays down.
+    private func takeReplacedOutputs() {
+        guard let new = pendingOutputs.withLock({ o in defer { o = nil }; return o }) else { return }
+        for r in releases { send(r.bytes, to: r.target) }
+        releases.removeAll()
+        osc = new.osc.map(\.0)
+        schemas = new.osc.map(\.1)
+        failing = []
+        jsonUDP = new.jsonUDP
+        toStdout = new.toStdout
+        phaseRate = new.phaseRate
     }
 
     /// `/tactus/phase` to generic OSC targets this many times a second (0 = off).
@@ -168,6 +224,7 @@ final class EventWriter: @unchecked Sendable {
     func run(stop: UnsafeAtomic<Bool>) {
         var batch = [DaemonEvent](repeating: .empty, count: 64)
         while true {
+            takeReplacedOutputs()
             let n = batch.withUnsafeMutableBufferPointer { events.read(into: $0) }
             sendDueReleases()
             sendStatusIfDue()
