@@ -1,4 +1,6 @@
 // swift-tools-version: 6.0
+// Tactus is MIT-licensed (LICENSE); its model is CC BY 4.0 (models/LICENSE); the dependencies and
+// their licences are listed in README.md, "Licences".
 import PackageDescription
 
 let package = Package(

@@ -20,7 +20,8 @@ import Testing
         #expect(throws: ConfigError.invalid(key: "tracker.max_bpm", "5000.0 is outside 20.0...1000.0 BPM")) {
             try c.set("tracker.max_bpm", text: "5000")
         }
-        #expect(throws: ConfigError.invalid(key: "tracker.tempo_count", "'many' is not an integer")) {
+        #expect(throws: ConfigError.invalid(key: "tracker.tempo_count",
+                                           "'many' is not a decimal integer; tracker.tempo_count takes 0...1000 states")) {
             try c.set("tracker.tempo_count", text: "many")
         }
         #expect(throws: ConfigError.unknownKey("tracker.speed")) { try c.set("tracker.speed", text: "1") }
