@@ -154,7 +154,70 @@ import Testing
         #expect(error("[[a]]\n[a]\n") == "line 2: 'a' is already an array of tables")
         #expect(error("d = 1979-13-27\n") == "line 1: '1979-13-27' is not a valid number")
         #expect(error(String(repeating: "[", count: 200)).hasPrefix("line 1:"))
-        #expect(error("a = " + String(repeating: "[", count: 200)) == "line 1: arrays and tables nested too deeply")
+        #expect(error("a = " + String(repeating: "[", count: 200))
+            == "line 1: arrays and tables nested more than 64 deep, the limit")
+    }
+
+    /// Issue 18, item 5: a 50,000-part dotted key took minutes and > 9 GB (every prefix of the key
+    /// was hashed and stored). Keys are capped at 64 parts, refused as soon as the 65th begins.
+    @Test func longDottedKeyIsRefusedQuickly() {
+        let key = Array(repeating: "a", count: 20_000).joined(separator: ".")
+        var message = ""
+        let elapsed = ContinuousClock().measure { message = error("x = 1\n" + key + " = 1\n") }
+        #expect(message == "line 2: a key has more than 64 dotted parts, the limit")
+        #expect(elapsed < .seconds(1))
+        // The same in a header and in an inline table.
+        #expect(error("[" + key + "]\n") == "line 1: a key has more than 64 dotted parts, the limit")
+        #expect(error("t = {" + key + " = 1}\n") == "line 1: a key has more than 64 dotted parts, the limit")
+    }
+
+    @Test func limitsAreInclusive() throws {
+        let parts = (0..<64).map { "k\($0)" }
+        #expect(try values(parts.joined(separator: ".") + " = 1\n").count == 1)
+        #expect(error((parts + ["k64"]).joined(separator: ".") + " = 1\n")
+            == "line 1: a key has more than 64 dotted parts, the limit")
+        let nested = String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
+        #expect(try values("a = " + nested + "\n").count == 1)
+        #expect(error("a = [" + nested + "]\n") == "line 1: arrays and tables nested more than 64 deep, the limit")
+    }
+
+    /// Inline tables nest key paths: their parts add up to the same 64.
+    @Test func keysNestedInInlineTablesAreCapped() throws {
+        let half = (0..<32).map { "k\($0)" }.joined(separator: ".")
+        #expect(try values("a = {\(half) = {\(String(half.dropFirst(3))) = 1}}\n").count == 1)
+        #expect(error("a = {\(half) = {\(half) = 1}}\n")
+            == "line 1: keys nested in inline tables have more than 64 parts, the limit")
+    }
+
+    @Test func documentLongerThanOneMiBIsRefused() {
+        let line = "# " + String(repeating: "x", count: 1021) + "\n"  // 1 KiB
+        let text = String(repeating: line, count: 1024) + "a = 1\n"
+        #expect(error(text)
+            == "line 1025: the document is longer than 1 MiB (1048576 bytes), the limit for a configuration")
+        #expect(error(String(repeating: line, count: 1023) + "a = 1\n") == "no error")
+    }
+
+    /// Many dotted keys into one table of an inline table: each used to copy that table's fields.
+    @Test func manyDottedKeysInAnInlineTableAreLinear() throws {
+        let fields = (0..<20_000).map { "a.k\($0) = \($0)" }.joined(separator: ", ")
+        var count = 0
+        let elapsed = try ContinuousClock().measure { count = try values("t = {" + fields + "}\n").count }
+        #expect(count == 20_000)
+        #expect(elapsed < .seconds(1))
+        // An inline table is closed inside its braces too.
+        #expect(error("t = {a = {x = 1}, a.y = 2}\n") == "line 1: 'a.y' is defined twice in an inline table")
+    }
+
+    /// Long strings, comments and many keys stay linear (each within a generous time bound).
+    @Test func largeDocumentsParseQuickly() throws {
+        let long = String(repeating: "x", count: 900_000)
+        var elapsed = try ContinuousClock().measure { _ = try values("s = \"" + long + "\"\n") }
+        #expect(elapsed < .seconds(1))
+        let keys = (0..<40_000).map { "k\($0) = 1" }.joined(separator: "\n")
+        var count = 0
+        elapsed = try ContinuousClock().measure { count = try values(keys).count }
+        #expect(count == 40_000)
+        #expect(elapsed < .seconds(1))
     }
 }
 
