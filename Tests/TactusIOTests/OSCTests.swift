@@ -164,7 +164,16 @@ enum PythonOSC {
 
     @Test func rejectsMalformedTargets() {
         #expect(throws: OutputError.self) { try UDPSender(target: "localhost") }
-        #expect(throws: OutputError.self) { try UDPSender(target: "no.such.host.invalid:9000") }
+    }
+
+    /// A name that does not resolve (yet) is not an error: sends fail and are counted, and the
+    /// name is resolved again off this thread (issue 18, item 10).
+    @Test func anUnresolvableNameFailsSendsWithoutThrowing() throws {
+        let sender = try UDPSender(target: "no.such.host.invalid:9000")
+        #expect(sender.lastError == UDPSender.unresolvedError)
+        #expect(sender.failureReason.contains("cannot resolve no.such.host.invalid"))
+        #expect(!sender.send([1, 2, 3]))
+        #expect(sender.errors == 1)
     }
 
     @Test func reachesIPv6Loopback() throws {

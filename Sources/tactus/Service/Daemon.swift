@@ -239,7 +239,9 @@ final class Daemon {
     /// One line per target that cannot be sent to yet, and the list of targets.
     static func reportTargets(_ targets: [(UDPSender, OSCSchema)], log: Logger) {
         for (sender, _) in targets where sender.lastError != 0 {
-            log.warning("OSC \(sender.target): \(sender.failureReason); retrying with back-off, beats to it are dropped until then")
+            let why = sender.lastError == UDPSender.unresolvedError ? sender.failureReason
+                : "no route yet (\(sender.failureReason))"
+            log.warning("OSC \(sender.target): \(why); retrying with back-off, beats to it are dropped until then")
         }
         if !targets.isEmpty {
             log.info("OSC to \(targets.map { "\($0.0.target) (\($0.1.preset.rawValue))" }.joined(separator: ", "))")
