@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers of untrusted input with libFuzzer (+ AddressSanitizer): the weight-file
-# decoder, the TOML configuration, the audio file reader (libsndfile + our header checks + soxr)
-# and the AppleMIDI session packets of RTP-MIDI. Seeds in fuzz/corpus/<target> (read only); new inputs go to a
-# temporary directory; a crash is saved to fuzz/crashes/ and fails the run.
+# decoder, the TOML configuration, the audio file reader (libsndfile + our header checks + soxr),
+# the AppleMIDI session packets of RTP-MIDI and the daemon's JSON lines as `tactus monitor` reads
+# them (MonitorView). Seeds in fuzz/corpus/<target> (read only); new inputs go to a temporary
+# directory; a crash is saved to fuzz/crashes/ and fails the run. Links with lld (the Swift
+# toolchain's; TACTUS_FUZZ_TARGETS picks targets, e.g. "monitor config").
 #
 #   tools/fuzz.sh [SECONDS_PER_TARGET]      (default 60)
 set -euo pipefail
@@ -13,7 +15,7 @@ swift build --product tactus-fuzz --scratch-path .build-fuzz -Xswiftc -sanitize=
 binary=.build-fuzz/debug/tactus-fuzz
 mkdir -p fuzz/crashes
 status=0
-targets=${TACTUS_FUZZ_TARGETS:-weights config audio applemidi}
+targets=${TACTUS_FUZZ_TARGETS:-weights config audio applemidi monitor}
 for target in $targets; do
     work=$(mktemp -d)
     leaks=1

@@ -1,8 +1,9 @@
 // libFuzzer targets for the parsers of untrusted input: the weight-file decoder, the TOML
-// configuration, the audio file reader (libsndfile, our checks, soxr) and the AppleMIDI session
-// packets that arrive from the network. Built by tools/fuzz.sh
-// with -sanitize=fuzzer,address -DFUZZING; the target is chosen by the TACTUS_FUZZ_TARGET
-// environment variable (weights | config | audio | applemidi).
+// configuration, the audio file reader (libsndfile, our checks, soxr), the AppleMIDI session
+// packets that arrive from the network and the JSON lines `tactus monitor` reads from the
+// daemon's socket. Built by tools/fuzz.sh with -sanitize=fuzzer,address -DFUZZING; the target is
+// chosen by the TACTUS_FUZZ_TARGET environment variable (weights | config | audio | applemidi |
+// monitor).
 import Foundation
 import Glibc
 import TactusCore
@@ -52,6 +53,16 @@ func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
             }
             _ = finite  // float files may carry NaN: the framer repairs them (HostileInputTests)
         }
+    case "monitor":
+        // Socket bytes in two reads, split where the first byte says (a line may straddle them):
+        // whatever they hold, the view must render without trapping, at any clock value.
+        var view = MonitorView()
+        let split = bytes.first.map { Int($0) % (bytes.count + 1) } ?? 0
+        view.ingest(bytes[..<split], now: 1_000_000_000)
+        view.ingest(bytes[split...], now: 1_050_000_000)
+        _ = view.render(now: 1_100_000_000)
+        _ = view.render(now: .max)
+        _ = view.takeNotices()
     case "config":
         _ = try? ConfigFile.parse(String(decoding: bytes, as: UTF8.self), path: "fuzz.toml")
     default:
