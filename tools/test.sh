@@ -18,4 +18,8 @@ fi
 export TACTUS_TEST_PYTHON="$PWD/.venv-test/bin/python"
 # --setup-only: everything above (for tools/sanitize.sh in CI), no tests.
 [ "${1:-}" = "--setup-only" ] && exit 0
+# The Beatles MP3 alignment (training/beatles_alignment/) on its 7 validation songs: only with the shared data.
+if [ -f "$shared/data/beatles_mp3/validation_wav_to_mp3.tsv" ]; then
+    TACTUS_SHARED="$shared" python3 training/check_alignment.py
+fi
 swift test "$@"
