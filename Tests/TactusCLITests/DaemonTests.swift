@@ -262,6 +262,15 @@ struct DaemonOSCTests {
         let leads = beats.filter { $0[1] == "True" }.compactMap { Double($0[2]) }
         #expect(leads.count > 8)
         #expect(leads.allSatisfy { $0 > 35 && $0 < 75 }, "leads (ms): \(leads)")
+        // Issue 23: predicted beats arrive emission.lead (50 ms) before the beat, counted from
+        // when their frame was really known (they left 40-50 ms early before). Held to the
+        // millisecond by the output thread; a sanitizer slows that thread, so there only the
+        // bounds above.
+        if ProcessInfo.processInfo.environment["TACTUS_SANITIZER"] == nil {
+            let sorted = leads.sorted()
+            let median = sorted[sorted.count / 2], p5 = sorted[sorted.count / 20]
+            #expect(abs(median - 50) <= 3 && p5 >= 47, "median \(median) ms, p5 \(p5) ms: \(sorted)")
+        }
     }
 }
 

@@ -69,7 +69,9 @@ import Testing
         var emitter = BeatEmitter(config: config, frameRate: 100)
         let sent = steps(count: 300).compactMap { s in emitter.process(step: s, time: Double(s.frame) / 100, gateOpen: false) }
         #expect(sent.map(\.beatTime) == [0.5, 1.0, 1.5, 2.0, 2.5])
-        #expect(sent.allSatisfy { $0.emissionTime == $0.beatTime && !$0.predicted })
+        // Frame i ends on sample i·hop, the first sample of the period after it: its beat is
+        // known one period (here one hop) after its time.
+        #expect(sent.allSatisfy { abs($0.emissionTime - $0.beatTime - 0.01) < 1e-9 && !$0.predicted })
     }
 
     @Test func gateClosesAfterTheHoldAndReopens() {
@@ -211,5 +213,45 @@ import Testing
         #expect(closedAfter.last.map { $0 > 7.9 && $0 < 8.2 } == true, "for the 2 s hold: \(closedAfter.last ?? -1)")
         #expect(!beats.contains { $0 > 6.05 && $0 < 8 })
         #expect(beats.contains { $0 > 8.5 }, "beats again after the hold")
+    }
+
+    /// Issue 23: a predicted beat leaves at least `emission.lead` before it, counted from when its
+    /// frame is really known (the end of the capture period holding the frame's newest sample),
+    /// unless it is flagged late; and at most one period more. For one and for four hops a period.
+    @Test(arguments: [1, 4])
+    func predictedBeatsKeepTheLeadFromTheEndOfTheirPeriod(periodHops: Int) throws {
+        var config = TactusConfig()
+        config.capture.periodHops = periodHops
+        let pipeline = try BeatPipeline(config: config, model: nil)
+        let example = ExampleSignal(tempo: 128, duration: 30)
+        var events: [BeatEvent] = []
+        var lastFrameTime = -1.0
+        example.samples.withUnsafeBufferPointer { all in
+            // Blocks that are not periods: the stamps must not depend on how samples are fed.
+            var offset = 0
+            while offset < all.count {
+                let n = min(1_000, all.count - offset)
+                pipeline.process(UnsafeBufferPointer(rebasing: all[offset..<(offset + n)])) { r in
+                    if let e = r.event { events.append(e) }
+                    lastFrameTime = r.time
+                }
+                offset += n
+            }
+        }
+        #expect(lastFrameTime > 29)
+        let period = 0.01 * Double(periodHops)
+        let predicted = events.filter(\.predicted)
+        #expect(predicted.count > 50)
+        for e in predicted {
+            // Stamped with the end of a period.
+            let periods = e.emissionTime / period
+            #expect(abs(periods - periods.rounded()) < 1e-6, "\(e.emissionTime)")
+            if !e.late {
+                #expect(e.lead >= config.emission.lead - 1e-9, "\(e)")
+                #expect(e.lead < config.emission.lead + period + 1e-9, "\(e)")
+            }
+        }
+        #expect(predicted.filter(\.late).count <= predicted.count / 10)
+        #expect(BeatEvaluation.fMeasure(detections: events.map(\.beatTime), annotations: example.beats) > 0.95)
     }
 }

@@ -11,6 +11,16 @@ public enum OSCPreset: String, Sendable, CaseIterable {
     case resolume
     /// grandMA3: a command line on `/cmd` when the tempo moved by half a BPM or more.
     case grandma3
+
+    /// How long the receiver takes from a packet's arrival to acting on it (s), where measured:
+    /// QLC+ 4.12.6 applies OSC input in its 50 Hz engine loop (bench/results/qlcplus.md).
+    /// Resolume and grandMA3: not measured here (neither runs on Linux), so nil.
+    public var receiverDelay: Double? {
+        switch self {
+        case .qlcplus: 0.030
+        case .generic, .resolume, .grandma3: nil
+        }
+    }
 }
 
 /// One entry of `output.osc_targets`: `host:port[/preset][+plain][+lead=SECONDS]`.
@@ -25,6 +35,8 @@ public struct OSCTargetSpec: Equatable, Sendable {
     public var preset = OSCPreset.generic
     public var timetags: Bool?
     public var lead: Double?
+    /// `+release=S`: how long after the beat the qlcplus button is released (s).
+    public var release: Double?
 
     /// Every entry of `output.osc_targets` (comma-separated; blanks ignored).
     public static func list(_ text: String) throws(ConfigError) -> [OSCTargetSpec] {
@@ -56,8 +68,11 @@ public struct OSCTargetSpec: Equatable, Sendable {
                 timetags = true
             } else if option.hasPrefix("lead="), let s = Double(option.dropFirst(5)), (0...0.25).contains(s) {
                 lead = s
+            } else if option.hasPrefix("release="), let s = Double(option.dropFirst(8)), (0.01...1).contains(s) {
+                release = s
             } else {
-                throw .invalid(key: "output.osc_targets", "'\(entry)': unknown option '+\(option)' (+plain, +bundles, +lead=SECONDS with 0 ≤ SECONDS ≤ 0.25)")
+                throw .invalid(key: "output.osc_targets", "'\(entry)': unknown option '+\(option)' (+plain, +bundles, "
+                               + "+lead=SECONDS with 0 ≤ SECONDS ≤ 0.25, +release=SECONDS with 0.01 ≤ SECONDS ≤ 1)")
             }
         }
     }

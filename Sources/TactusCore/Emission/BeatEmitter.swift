@@ -34,18 +34,27 @@ public struct BeatEmitter: Sendable {
         self = BeatEmitter(config: config, frameRate: frameRate)
     }
 
-    /// `time`: the frame's time on the stream clock (s); `gateOpen`: see `SignalGate`.
-    public mutating func process(step: TrackerStep, time: Double, gateOpen: Bool) -> BeatEvent? {
+    /// `time`: the frame's time on the stream clock (s): its newest sample. `now`: when the frame
+    /// can really be processed, the end of the block (capture period) that completed it; by
+    /// default one hop later, as in the daemon with one hop per period. `blockSeconds`: how long
+    /// until the next block, the next chance to send (default one hop). `gateOpen`: see `SignalGate`.
+    /// Frame i ends on sample i·hop, the first sample of the period that follows it, so the
+    /// frame is known one period after its time: a due test at the frame's time sent predicted
+    /// beats up to a period late (40-50 ms before the beat instead of ≥ 50; issue 23).
+    public mutating func process(step: TrackerStep, time: Double, now: Double? = nil, blockSeconds: Double? = nil,
+                                 gateOpen: Bool) -> BeatEvent? {
+        let now = now ?? time + hopSeconds
         switch config.mode {
         case .reactive:
             guard step.isBeat else { return nil }
-            return send(at: time, time: time, tempo: step.tempo, confidence: step.confidence, predicted: false)
+            return send(at: time, now: now, tempo: step.tempo, confidence: step.confidence, predicted: false)
         case .predictive:
-            return predictive(step: step, time: time, gateOpen: gateOpen)
+            return predictive(step: step, time: time, now: now, block: blockSeconds ?? hopSeconds, gateOpen: gateOpen)
         }
     }
 
-    private mutating func predictive(step: TrackerStep, time: Double, gateOpen: Bool) -> BeatEvent? {
+    private mutating func predictive(step: TrackerStep, time: Double, now: Double, block: Double,
+                                     gateOpen: Bool) -> BeatEvent? {
         guard gateOpen else {
             isLocked = false
             anchorTime = -.infinity
@@ -57,7 +66,7 @@ public struct BeatEmitter: Sendable {
             let period = step.meanInterval / frameRate
             let confirmsSent = abs(beat - lastSent) < 0.5 * period
             if !confirmsSent && beat - lastSent >= 0.5 * period {
-                event = send(at: beat, time: time, tempo: step.tempo, confidence: step.confidence, predicted: false)
+                event = send(at: beat, now: now, tempo: step.tempo, confidence: step.confidence, predicted: false)
             }
             anchorTime = beat
             anchorPeriod = period
@@ -80,17 +89,23 @@ public struct BeatEmitter: Sendable {
             next = anchorTime + anchorPeriod
         }
         while next - lastSent < 0.5 * anchorPeriod { next += anchorPeriod }
-        if next < time { return nil }
-        // Due: the next frame would leave less than `lead`.
-        guard next - config.lead < time + hopSeconds else { return nil }
-        return send(at: next, time: time, tempo: anchorTempo, confidence: anchorConfidence, predicted: true)
+        if next < now { return nil }
+        // Due: the next block would leave less than `lead`.
+        guard next - config.lead < now + block else { return nil }
+        return send(at: next, now: now, tempo: anchorTempo, confidence: anchorConfidence, predicted: true)
     }
 
-    private mutating func send(at beatTime: Double, time: Double, tempo: Double, confidence: Double,
+    /// Predicted beats that left with less than `lead` to go: the prediction moved nearer than
+    /// the lead since the last block (counted, and `late` in the event).
+    public private(set) var lateCount = 0
+
+    private mutating func send(at beatTime: Double, now: Double, tempo: Double, confidence: Double,
                                predicted: Bool) -> BeatEvent {
         lastSent = beatTime
         count += 1
-        return BeatEvent(beatTime: beatTime, emissionTime: time, tempo: tempo, confidence: confidence,
-                         count: count, predicted: predicted)
+        let late = predicted && beatTime - now < config.lead - 1e-9
+        if late { lateCount += 1 }
+        return BeatEvent(beatTime: beatTime, emissionTime: now, tempo: tempo, confidence: confidence,
+                         count: count, predicted: predicted, late: late)
     }
 }

@@ -3,7 +3,8 @@
 public struct BeatEvent: Sendable, Equatable, BitwiseCopyable {
     /// When the beat sounds (s, stream clock, sub-frame).
     public var beatTime: Double
-    /// When the event was made: the stream time of the last sample consumed (s).
+    /// When the event can leave: the stream time at the end of the block (capture period) whose
+    /// samples completed the frame that made it (s).
     public var emissionTime: Double
     /// Tempo at the beat (BPM).
     public var tempo: Double
@@ -14,11 +15,14 @@ public struct BeatEvent: Sendable, Equatable, BitwiseCopyable {
     /// True when sent ahead of the beat from the tempo/phase posterior; false when reported after
     /// the tracker saw it (before lock, or in reactive mode).
     public var predicted: Bool
+    /// A predicted beat that left with less than `emission.lead` to go (its prediction moved
+    /// nearer between two blocks).
+    public var late: Bool
 
     public init(beatTime: Double, emissionTime: Double, tempo: Double, confidence: Double, count: Int,
-                predicted: Bool) {
+                predicted: Bool, late: Bool = false) {
         self.beatTime = beatTime; self.emissionTime = emissionTime; self.tempo = tempo
-        self.confidence = confidence; self.count = count; self.predicted = predicted
+        self.confidence = confidence; self.count = count; self.predicted = predicted; self.late = late
     }
 
     /// How long before the beat the event left (s); negative when it left after the beat.
@@ -30,6 +34,7 @@ public struct BeatEvent: Sendable, Equatable, BitwiseCopyable {
         var s = String(cFormat: "{\"v\":1,\"event\":\"beat\",\"time\":%.4f,\"emitted\":%.4f,\"tempo\":%.2f,\"confidence\":%.3f,\"count\":%d,",
                        beatTime, emissionTime, tempo, confidence, count)
         s += predicted ? "\"predicted\":true" : "\"predicted\":false"
+        if late { s += ",\"late\":true" }
         if let hostTime { s += String(cFormat: ",\"host_time\":%.6f", hostTime) }
         if let seq { s += ",\"seq\":\(seq)" }
         return s + "}\n"

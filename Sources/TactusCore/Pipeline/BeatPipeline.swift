@@ -118,10 +118,17 @@ public final class BeatPipeline {
         explorer?.reset(); relock.reset()
     }
 
-    /// Feeds samples (mono, at the processing rate); calls `onFrame` for every completed frame.
-    public func process(_ samples: UnsafeBufferPointer<Float>, onFrame: (FrameResult) throws -> Void) rethrows {
+    /// Feeds samples (mono, at the processing rate) in blocks of any size; calls `onFrame` for
+    /// every completed frame. `period`: the capture period in samples (default: the configured one,
+    /// `capture.period_hops` hops). A frame
+    /// is known only when the period holding its newest sample is complete, and that is when its
+    /// events can leave: they are stamped with that time, whatever blocks the caller feeds.
+    public func process(_ samples: UnsafeBufferPointer<Float>, period: Int? = nil,
+                        onFrame: (FrameResult) throws -> Void) rethrows {
         let hop = config.features.hopSize, rate = config.features.sampleRate
         let predictive = config.emission.mode == .predictive
+        let period = max(1, period ?? hop * config.capture.periodHops)
+        let periodSeconds = Double(period) / rate
         try framer.push(samples) { frame, index in
             features.process(frame)
             let a = activation.process(UnsafePointer(features.values.baseAddress!))
@@ -141,7 +148,8 @@ public final class BeatPipeline {
                 }
             }
             let time = Double(index * hop) / rate
-            let event = emitter.process(step: step, time: time, gateOpen: open)
+            let known = Double((index * hop / period + 1) * period) / rate
+            let event = emitter.process(step: step, time: time, now: known, blockSeconds: periodSeconds, gateOpen: open)
             try onFrame(FrameResult(frame: index, time: time, activation: a, tracker: step, event: event,
                                     gateOpen: open, level: gate.level, locked: emitter.isLocked,
                                     novelty: gate.novelty))

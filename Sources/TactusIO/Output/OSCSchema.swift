@@ -7,8 +7,10 @@ public struct OSCSchema: Sendable {
     public let timetags: Bool
     public let qlcPath: String
     public let ma3Command: String
-    /// How long after the beat QLC+'s button is released (s).
+    /// How long after the beat QLC+'s button is released (s), by default (`+release=`).
     public static let qlcRelease = 0.05
+    /// How long after the beat this target's button is released (s; the qlcplus preset).
+    public let release: Double
     private var lastTempoSent = 0.0
     private var wasPredicting = false
 
@@ -16,12 +18,24 @@ public struct OSCSchema: Sendable {
     public let lead: Double?
 
     public init(preset: OSCPreset, timetags: Bool = true, qlcPath: String = "/tactus/beat",
-                ma3Command: String = "Master 3.1 At BPM %bpm", lead: Double? = nil) {
+                ma3Command: String = "Master 3.1 At BPM %bpm", lead: Double? = nil, release: Double = Self.qlcRelease) {
         self.preset = preset
         self.lead = lead
+        self.release = release
         self.timetags = timetags
         self.qlcPath = qlcPath
         self.ma3Command = ma3Command
+    }
+
+    /// When a predicted beat's packets leave for a target, before the beat (s): `+lead=` when
+    /// given; else the receiver's own delay where it is known and shorter than `emissionLead`
+    /// (QLC+ acts on a packet 20-40 ms after it arrives, so its button goes down on the beat);
+    /// else `emissionLead`, the promise of docs/osc.md. Held until then, so every target gets
+    /// its beats at the same lead, whenever the prediction was made.
+    public static func sendLead(preset: OSCPreset, lead: Double?, emissionLead: Double) -> Double {
+        if let lead { return lead }
+        if let delay = preset.receiverDelay { return min(delay, emissionLead) }
+        return emissionLead
     }
 
     /// `/tactus/phase f phase f tempo` for the generic schema (nil for the presets): the beat

@@ -8,8 +8,8 @@ public struct DaemonEvent: Sendable, Equatable, BitwiseCopyable {
     /// The beat and emission times mapped to CLOCK_MONOTONIC (ns).
     public var beatHostNanos: Int64
     public var emissionHostNanos: Int64
-    /// Capture time of the last sample of the period that produced the event, and the time the
-    /// event was ready (CLOCK_MONOTONIC ns): their difference is the capture-to-event latency.
+    /// Capture time of the newest sample of the frame that produced the event, and the time the
+    /// event was ready (CLOCK_MONOTONIC ns); the output thread measures latency from the first.
     public var captureNanos: Int64
     public var readyNanos: Int64
     /// The daemon's beat sequence number: from 1, never reset while it runs (a reload restarts
@@ -199,7 +199,7 @@ public final class ProcessingLoop: @unchecked Sendable {
                 var left = gap
                 while left > 0 {
                     let n = min(left, zeros.count)
-                    feed(UnsafeBufferPointer(rebasing: zeros[0..<n]), captureNanos: stamp.hostNanos)
+                    feed(UnsafeBufferPointer(rebasing: zeros[0..<n]))
                     left -= n
                 }
             }
@@ -207,15 +207,14 @@ public final class ProcessingLoop: @unchecked Sendable {
         // Host time of the stream clock, smoothed over periods (the stamps jitter).
         let measured = Double(stamp.hostNanos) - Double(streamSamples) / rate * 1e9
         hostOffset = hostOffset.isNaN ? measured : hostOffset + (measured - hostOffset) / 64
-        let lastSampleNanos = stamp.hostNanos + Int64(Double(max(stamp.frames - 1, 0)) / Double(max(deviceRate, 1)) * 1e9)
         if let resampler {
-            try? resampler.process(samples) { feed($0, captureNanos: lastSampleNanos) }
+            try? resampler.process(samples) { feed($0) }
         } else {
-            feed(samples, captureNanos: lastSampleNanos)
+            feed(samples)
         }
     }
 
-    private func feed(_ block: UnsafeBufferPointer<Float>, captureNanos: Int64) {
+    private func feed(_ block: UnsafeBufferPointer<Float>) {
         let offsetSeconds = Double(streamOffset) / rate
         pipeline.process(block) { r in
             tempoBits.store(r.tracker.tempo.bitPattern, ordering: .relaxed)
@@ -225,9 +224,12 @@ public final class ProcessingLoop: @unchecked Sendable {
             e.beatTime += offsetSeconds
             e.emissionTime += offsetSeconds
             seq += 1
+            // Latency counts from the frame's newest sample, the one that made the frame (the
+            // period's last sample comes up to a period later, which hid that period).
+            let frameNanos = Int64(hostOffset + (r.time + offsetSeconds) * 1e9)
             var d = DaemonEvent(event: e, beatHostNanos: Int64(hostOffset + e.beatTime * 1e9),
                                 emissionHostNanos: Int64(hostOffset + e.emissionTime * 1e9),
-                                captureNanos: captureNanos, readyNanos: MonotonicClock.nanos(), seq: seq)
+                                captureNanos: frameNanos, readyNanos: MonotonicClock.nanos(), seq: seq)
             let ok = withUnsafePointer(to: &d) { events.write(UnsafeBufferPointer(start: $0, count: 1)) }
             if !ok { droppedEvents.wrappingIncrement(ordering: .relaxed) }
             eventWake.post()

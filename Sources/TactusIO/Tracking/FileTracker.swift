@@ -33,15 +33,7 @@ public enum FileTracker {
                              onFrame: ((FrameResult) -> Void)? = nil) throws -> TrackResult {
         let pipeline = try BeatPipeline(config: config, model: model)
         var collector = Collector(keepFrames: keepFrames, onFrame: onFrame)
-        let block = 4096
-        samples.withUnsafeBufferPointer { all in
-            var offset = 0
-            while offset < all.count {
-                let n = min(block, all.count - offset)
-                pipeline.process(UnsafeBufferPointer(rebasing: all[offset..<(offset + n)])) { collector.add($0) }
-                offset += n
-            }
-        }
+        samples.withUnsafeBufferPointer { all in pipeline.process(all) { collector.add($0) } }
         var result = collector.result(samples: pipeline.framer.samplesConsumed, rate: config.features.sampleRate)
         result.repairedSamples = pipeline.framer.repairedSamples
         return result

@@ -42,7 +42,7 @@ final class Daemon {
                                  periods: Int(config.capture.ringSeconds * 200) + 64)
         processing = ProcessingLoop(pipeline: pipeline, channel: channel)
         let targets: [(UDPSender, OSCSchema)]
-        do { targets = try Self.oscTargets(config.output) } catch {
+        do { targets = try Self.oscTargets(config) } catch {
             log.error("output.osc_targets: \(error)")
             throw ExitCodeError.config
         }
@@ -228,11 +228,14 @@ final class Daemon {
     }
 
     /// The OSC senders and schemas of `output.osc_targets` (syntax checked with the configuration).
-    static func oscTargets(_ output: OutputConfig) throws -> [(UDPSender, OSCSchema)] {
-        try OSCTargetSpec.list(output.oscTargets).map { spec in
+    static func oscTargets(_ config: TactusConfig) throws -> [(UDPSender, OSCSchema)] {
+        let output = config.output
+        return try OSCTargetSpec.list(output.oscTargets).map { spec in
             (try UDPSender(target: spec.address, ttl: output.oscTTL, interface: output.oscInterface),
              OSCSchema(preset: spec.preset, timetags: spec.timetags ?? output.oscTimetags,
-                       qlcPath: output.qlcPath, ma3Command: output.ma3Command, lead: spec.lead))
+                       qlcPath: output.qlcPath, ma3Command: output.ma3Command,
+                       lead: OSCSchema.sendLead(preset: spec.preset, lead: spec.lead, emissionLead: config.emission.lead),
+                       release: spec.release ?? OSCSchema.qlcRelease))
         }
     }
 
@@ -278,9 +281,10 @@ final class Daemon {
             }
             let checked = try Preflight.check(new)
             var applied: [String] = []
-            let outputKeys = changed.filter { $0.hasPrefix("output.") && !Self.needsRestart($0) }
+            // The OSC send times follow emission.lead: a changed lead rebuilds the targets too.
+            let outputKeys = changed.filter { ($0.hasPrefix("output.") && !Self.needsRestart($0)) || $0 == "emission.lead" }
             if !outputKeys.isEmpty {
-                let targets = try Self.oscTargets(new.output)
+                let targets = try Self.oscTargets(new)
                 Self.reportTargets(targets, log: log)
                 let udp = try new.output.jsonlUDP.isEmpty ? nil : UDPSender(target: new.output.jsonlUDP)
                 output.replaceOutputs(.init(osc: targets, jsonUDP: udp, toStdout: new.output.stdout,
@@ -371,6 +375,8 @@ final class Daemon {
             ("rss_kib", "\(CPUTime.residentKiB())"), ("max_rss_kib", "\(CPUTime.maxResidentKiB())"),
             ("periods", "\(processing.hops.load(ordering: .relaxed))"),
             ("events", "\(output.written.load(ordering: .relaxed))"),
+            ("late_beats", "\(output.lateBeats.load(ordering: .relaxed))"),
+            ("output_errors", "\(output.outputErrors)"),
             ("dropped_events", "\(processing.droppedEvents.load(ordering: .relaxed))"),
             ("dropped_periods", "\(channel.droppedPeriods.load(ordering: .relaxed))"),
             ("xruns", "\(channel.xruns.load(ordering: .relaxed))"),

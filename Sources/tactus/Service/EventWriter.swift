@@ -31,6 +31,8 @@ final class EventWriter: @unchecked Sendable {
     var statusInterval = 0.25
     private var lastStatus: Int64 = 0
     let written = UnsafeAtomic<Int>.create(0)
+    /// Predicted beats that left with less than emission.lead to go (BeatEvent.late).
+    let lateBeats = UnsafeAtomic<Int>.create(0)
     /// Capture-to-event latencies (ms) over the run, for the statistics (read after `run` returned).
     private let latencyValues = QuantileHistogram(lowest: 0.001, highest: 1e5)
 
@@ -43,7 +45,7 @@ final class EventWriter: @unchecked Sendable {
         self.wait = wait
     }
 
-    deinit { written.destroy(); finished.destroy(); stdoutErrors.destroy() }
+    deinit { written.destroy(); finished.destroy(); stdoutErrors.destroy(); lateBeats.destroy() }
 
     /// Set (releasing) when `run` returned.
     private let finished = UnsafeAtomic<Bool>.create(false)
@@ -249,7 +251,9 @@ final class EventWriter: @unchecked Sendable {
                 reportTempoChange(d.event.tempo)
                 let e = d.event
                 text += e.jsonLine(hostTime: Double(d.beatHostNanos) / 1e9, seq: d.seq)
-                latencyValues.record(Double(d.readyNanos - d.captureNanos) / 1e6)
+                // From the frame's newest sample to this thread sending it on.
+                latencyValues.record(Double(MonotonicClock.nanos() - d.captureNanos) / 1e6)
+                if e.late { lateBeats.wrappingIncrement(ordering: .relaxed) }
             }
             // OSC first: it is the time-critical output; stdout may be a slow pipe.
             if !osc.isEmpty {
@@ -264,8 +268,10 @@ final class EventWriter: @unchecked Sendable {
                         } else {
                             for p in now { send(p.encoded(), to: i) }
                         }
-                        // Released `qlcRelease` after the beat itself (the button went down `lead` early).
-                        let due = d.beatHostNanos + Int64(OSCSchema.qlcRelease * 1e9)
+                        // Released `release` after the beat as the receiver acts, so sent as
+                        // much earlier as the button went down before the beat for its delay.
+                        let delay = schemas[i].preset.receiverDelay.map { min($0, schemas[i].lead ?? $0) } ?? 0
+                        let due = d.beatHostNanos + Int64((schemas[i].release - delay) * 1e9)
                         for p in later { releases.append((due, i, p.encoded())) }
                     }
                 }
