@@ -102,14 +102,16 @@ class FeatureCache:
 BANDS = FEATURES // 2   # the log-filtered bands; the other half is their positive first difference
 
 
-def augmented_crop(x, y, start, frames, rng, widen, stretch=0.1, shift=2, eq_db=6.0, gain_db=10.0):
+def augmented_crop(x, y, start, frames, rng, widen, stretch=0.1, shift=2, eq_db=6.0, gain_db=10.0, weights=None):
     """A crop of FRAMES frames of features X (from frame START) with random augmentation on the
     fly, done in the linear magnitude domain of the bands (features are log10(1 + magnitude)):
     time stretch by r in [1 − stretch, 1 + stretch] (linear interpolation of the band magnitudes
     along time; the beats move with it), a shift of the bands by up to ±`shift` (about a semitone
     each above a few hundred Hz), an equaliser (a tilt and a bump of up to ±`eq_db`) and a gain of
     up to ±`gain_db`. The difference half is recomputed exactly as Tactus computes it
-    (max(0, b_t − b_{t−1}), 0 at the file's first frame). Returns (features, targets, mask)."""
+    (max(0, b_t − b_{t−1}), 0 at the file's first frame). WEIGHTS (per frame of X, or None) are
+    stretched with the frames (nearest source frame) and multiplied into the mask. Returns
+    (features, targets, mask)."""
     r = float(rng.uniform(1 - stretch, 1 + stretch))
     lead = 1 if start > 0 else 0                   # one frame before the crop, for the difference
     first = start - lead
@@ -137,6 +139,9 @@ def augmented_crop(x, y, start, frames, rng, widen, stretch=0.1, shift=2, eq_db=
     n = len(xc)
     yc = targets(beats, n, widen)
     mask = np.ones(n, dtype=np.float32)
+    if weights is not None:
+        src = np.minimum(first + np.rint(pos).astype(int), len(weights) - 1)[lead:lead + n]
+        mask *= weights[src]
     if n < frames:
         pad = frames - n
         xc = np.concatenate([xc, np.zeros((pad, FEATURES), np.float32)])
@@ -183,6 +188,67 @@ def real_files(split=None, folds=None, data=SHARED_DATA):
     return [(os.path.join(data, r["audio"]), os.path.join(data, r["annotation"]), r["dataset"], r["stem"])
             for r in rows
             if (split is None or r["split"] == split) and (folds is None or fold[(r["dataset"], r["stem"])] in folds)]
+
+
+# ---------------------------------------------------------------- data v2 (issue 19)
+
+V2_SPLITS = os.path.join(HERE, "splits_v2.tsv")
+BEATLES_ALIGNMENT = os.path.join(HERE, "beatles_alignment")
+# Where a file's annotations are trustworthy, by audio path: StepMania grids were synced by their
+# authors between the first and last charted note only (manifest charted_start_s/charted_end_s);
+# outside it they are extrapolated. Filled by v2_files; used for the loss mask and the F-measure.
+SPANS = {}
+
+
+def v2_files(split, splits=V2_SPLITS, data=SHARED_DATA):
+    """(audio, beats, dataset, stem) of the data v2 songs of SPLIT ("train", "valid"; "test" is
+    refused: it is never trained on nor used for any choice) as training/splits_v2.tsv declares it:
+    shared/data/beatles_mp3 (the MP3s with the beats of training/beatles_alignment/, on the MP3
+    clock; never the raw CD-clock annotations) and shared/data/stepmania (the chart grids; their
+    charted span goes into SPANS)."""
+    if split not in ("train", "valid"):
+        raise ValueError("v2_files: split %r (the test split is never read for training or choices)" % split)
+    with open(splits) as f:
+        rows = [r for r in csv.DictReader((l for l in f if not l.startswith("#")), delimiter="\t")
+                if r["split"] == split]
+    manifests = {}
+    for dataset, key in (("beatles_mp3", "stem"), ("stepmania", "slug")):
+        with open(os.path.join(data, dataset, "manifest.tsv")) as f:
+            manifests[dataset] = {r[key]: r for r in csv.DictReader(f, delimiter="\t")}
+    out = []
+    for r in rows:
+        dataset, stem = r["dataset"], r["stem"]
+        m = manifests[dataset][stem]
+        audio = os.path.join(data, dataset, m["audio"])
+        if dataset == "beatles_mp3":
+            beats = os.path.join(BEATLES_ALIGNMENT, stem + ".beats")
+        elif dataset == "stepmania":
+            beats = os.path.join(data, dataset, m["annotation"])
+            SPANS[os.path.abspath(audio)] = (float(m["charted_start_s"]), float(m["charted_end_s"]))
+        else:
+            raise ValueError("v2_files: unknown data set %r in %s" % (dataset, splits))
+        out.append((audio, beats, dataset, stem))
+    return out
+
+
+def span_weights(audio, frames, speed=1.0, outside=0.0):
+    """Per-frame loss weights of the features (FRAMES long) of AUDIO played at SPEED: 1 inside its
+    trusted span (SPANS, scaled by 1/speed), OUTSIDE elsewhere; None when all of it is trusted."""
+    span = SPANS.get(os.path.abspath(audio))
+    if span is None:
+        return None
+    w = np.full(frames, outside, dtype=np.float32)
+    lo = max(0, int(np.floor(span[0] / speed * FPS)))
+    hi = min(frames, int(np.ceil(span[1] / speed * FPS)) + 1)
+    w[lo:hi] = 1.0
+    return w
+
+
+def in_span(times, audio):
+    """TIMES (s) inside AUDIO's trusted span (all of them when it has none): for scoring."""
+    t = np.asarray(times, dtype=float)
+    span = SPANS.get(os.path.abspath(audio))
+    return t if span is None else t[(t >= span[0]) & (t <= span[1])]
 
 
 def synthetic_files(directory, soundfont_licences=None):

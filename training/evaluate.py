@@ -21,16 +21,30 @@ import common  # noqa: E402
 
 
 def evaluate(tactus, model, files, mode):
+    """F per file ("dataset/stem"). Files whose annotations are trusted only in a span
+    (common.SPANS: StepMania's charted span) are scored there only, detections and annotations alike.
+    `tactus track` names its output after the audio file's stem, so files whose stems collide
+    (beatles/ and beatles_mp3/ share stems) go to separate runs."""
     scores = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        cmd = [tactus, "track", "--output-dir", tmp, "--jobs", "1", "--set", "emission.mode=" + mode]
-        cmd += ["--no-model"] if model == "none" else ["--model", model]
-        subprocess.run(cmd + [f[0] for f in files], check=True, stderr=subprocess.DEVNULL)
-        for audio, beats, dataset, stem in files:
-            out = os.path.join(tmp, os.path.splitext(os.path.basename(audio))[0] + ".beats.txt")
-            det = common.load_beats(out)
-            scores["%s/%s" % (dataset, stem)] = common.f_measure(det, common.load_beats(beats))
-    return scores
+    batches = []
+    for f in files:
+        name = os.path.splitext(os.path.basename(f[0]))[0]
+        for b in batches:
+            if name not in b:
+                b[name] = f
+                break
+        else:
+            batches.append({name: f})
+    for batch in batches:
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd = [tactus, "track", "--output-dir", tmp, "--jobs", "1", "--set", "emission.mode=" + mode]
+            cmd += ["--no-model"] if model == "none" else ["--model", model]
+            subprocess.run(cmd + [f[0] for f in batch.values()], check=True, stderr=subprocess.DEVNULL)
+            for name, (audio, beats, dataset, stem) in batch.items():
+                det = common.load_beats(os.path.join(tmp, name + ".beats.txt"))
+                scores["%s/%s" % (dataset, stem)] = common.f_measure(
+                    common.in_span(det, audio), common.in_span(common.load_beats(beats), audio))
+    return {"%s/%s" % (f[2], f[3]): scores["%s/%s" % (f[2], f[3])] for f in files}
 
 
 def main():
@@ -39,15 +53,33 @@ def main():
     p.add_argument("--split", default="valid")
     p.add_argument("--mode", default="reactive", choices=["reactive", "predictive"])
     p.add_argument("--tactus")
+    p.add_argument("--v2", action="store_true",
+                   help="also the data v2 songs of the split (training/splits_v2.tsv: beatles_mp3, stepmania; "
+                        "valid or train only, never test); per-set means are printed")
+    p.add_argument("--v2-only", action="store_true", help="only the data v2 songs of the split")
     args = p.parse_args()
     tactus = common.find_tactus(args.tactus)
-    files = common.real_files(args.split)
+    files = [] if args.v2_only else common.real_files(args.split)
+    if args.v2 or args.v2_only:
+        files += common.v2_files(args.split)
     results = {m: evaluate(tactus, m, files, args.mode) for m in args.models}
     names = [os.path.basename(m) for m in args.models]
     print("%-48s %s" % ("file (%s split, %s)" % (args.split, args.mode), "  ".join("%14s" % n[:14] for n in names)))
     for key in results[args.models[0]]:
         print("%-48s %s" % (key[:48], "  ".join("%14.3f" % results[m][key] for m in args.models)))
-    print("%-48s %s" % ("mean F", "  ".join("%14.3f" % np.mean(list(results[m].values())) for m in args.models)))
+    groups = {}
+    for key in results[args.models[0]]:
+        groups.setdefault("v2" if key.split("/")[0] in ("beatles_mp3", "stepmania") else "v1", []).append(key)
+        if key.split("/")[0] in ("beatles_mp3", "stepmania"):
+            groups.setdefault(key.split("/")[0], []).append(key)
+    if len(groups) > 1:
+        for g in ("v1", "v2", "beatles_mp3", "stepmania"):
+            if g in groups:
+                print("%-48s %s" % ("mean F, %s (%d files)" % ({"v1": "v1's valid files", "v2": "data v2"}.get(g, g),
+                                                              len(groups[g])),
+                                    "  ".join("%14.3f" % np.mean([results[m][k] for k in groups[g]]) for m in args.models)))
+    print("%-48s %s" % ("mean F (%d files)" % len(results[args.models[0]]),
+                        "  ".join("%14.3f" % np.mean(list(results[m].values())) for m in args.models)))
 
 
 if __name__ == "__main__":

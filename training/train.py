@@ -45,7 +45,7 @@ def build_sets(args, cache):
         b = common.load_beats(beats)
         if args.synthetic_original:
             x = cache.get(audio)
-            train.append((x.astype(np.float16), common.targets(b, len(x), args.widen), "synthetic"))
+            train.append((x.astype(np.float16), common.targets(b, len(x), args.widen), "synthetic", None))
         for v in range(args.synthetic_speed_variants):
             if args.synthetic_tempo > 0 and len(b) > 3:
                 # Towards real music's tempi: POP909 is mostly slow ballads (median 74 BPM, real
@@ -56,13 +56,13 @@ def build_sets(args, cache):
             else:
                 speed = float(rng.uniform(0.8, 1.25))
             x = cache.get(audio, speed=speed)
-            train.append((x.astype(np.float16), common.targets(b / speed, len(x), args.widen), "synthetic"))
+            train.append((x.astype(np.float16), common.targets(b / speed, len(x), args.widen), "synthetic", None))
         if (k + 1) % 50 == 0:
             log("features: %d/%d synthetic files (%.0f s)" % (k + 1, len(synth), time.time() - t0))
     for audio, beats, dataset, stem in real_train_files(args):
         b = common.load_beats(beats)
         x = cache.get(audio)
-        train.append((x.astype(np.float16), common.targets(b, len(x), args.widen), "real"))
+        train.append((x.astype(np.float16), common.targets(b, len(x), args.widen), "real", None))
         for v in range(args.real_variants):
             speed = float(rng.uniform(*args.real_speed))
             gain = float(rng.uniform(-24, 0))
@@ -72,15 +72,52 @@ def build_sets(args, cache):
                 eq = ("lowpass", float(rng.uniform(1500, 8000))) if rng.random() < 0.5 else \
                      ("highpass", float(rng.uniform(100, 800)))
             x = cache.get(audio, speed=speed, gain_db=gain, noise_snr=snr, seed=v, eq=eq)
-            train.append((x.astype(np.float16), common.targets(b / speed, len(x), args.widen), "real"))
+            train.append((x.astype(np.float16), common.targets(b / speed, len(x), args.widen), "real", None))
+    if args.v2:
+        train += v2_train_set(args, cache, rng)
     for audio, beats, dataset, stem in valid_files(args):
         b = common.load_beats(beats)
         x = cache.get(audio)
-        valid.append((x, common.targets(b, len(x), args.widen), b, "%s/%s" % (dataset, stem)))
+        valid.append((x, common.targets(b, len(x), args.widen), b, "%s/%s" % (dataset, stem),
+                      common.span_weights(audio, len(x)), audio))
     log("features ready in %.0f s: %d training sequences (%.1f min), %d valid files (%.1f min)" % (
         time.time() - t0, len(train), sum(len(t[0]) for t in train) / common.FPS / 60, len(valid),
         sum(len(v[0]) for v in valid) / common.FPS / 60))
     return train, valid
+
+
+def v2_train_set(args, cache, rng):
+    """The train songs of data v2 (training/splits_v2.tsv: beatles_mp3 and stepmania), each as it
+    is plus --v2-variants augmented copies: speed ×--real-speed (tempo and pitch, resampled by
+    tactus), gain −24…0 dB, white noise (SNR 10–35 dB) in 30 %; a low-pass at 4–8 kHz
+    (--v2-lowpass-hz) in a share --v2-lowpass of the copies of every set but the Beatles MP3s,
+    which are band-limited to 8 kHz already and stay as they are, so that a band-limited sound
+    does not mean "Beatles". StepMania frames outside the charted span weigh --outside-chart-weight
+    in the loss. Items: (features float16, targets, "real", per-frame loss weights or None)."""
+    out = []
+    t0 = time.time()
+    files = common.v2_files("train", args.splits)
+    if args.max_v2:
+        files = files[::max(1, len(files) // args.max_v2)][:args.max_v2]   # both sets (smoke tests)
+    for k, (audio, beats, dataset, stem) in enumerate(files):
+        b = common.load_beats(beats)
+        x = cache.get(audio)
+        out.append((x.astype(np.float16), common.targets(b, len(x), args.widen), "real",
+                    common.span_weights(audio, len(x), 1.0, args.outside_chart_weight)))
+        for v in range(args.v2_variants):
+            speed = float(rng.uniform(*args.real_speed))
+            gain = float(rng.uniform(-24, 0))
+            snr = float(rng.uniform(10, 35)) if rng.random() < 0.3 else None
+            eq = None
+            if dataset != "beatles_mp3" and rng.random() < args.v2_lowpass:
+                eq = ("lowpass", float(rng.uniform(*args.v2_lowpass_hz)))
+            x = cache.get(audio, speed=speed, gain_db=gain, noise_snr=snr, seed=v, eq=eq)
+            out.append((x.astype(np.float16), common.targets(b / speed, len(x), args.widen), "real",
+                        common.span_weights(audio, len(x), speed, args.outside_chart_weight)))
+        if (k + 1) % 10 == 0:
+            log("features: %d/%d v2 train songs (%.0f s)" % (k + 1, len(files), time.time() - t0))
+    log("v2 train: %d songs, %d sequences, %.1f min" % (len(files), len(out), sum(len(t[0]) for t in out) / common.FPS / 60))
+    return out
 
 
 def real_train_files(args):
@@ -94,8 +131,10 @@ def real_train_files(args):
 
 
 def valid_files(args):
-    """The real files validated on: the valid split, or the files of --cv-fold."""
-    return common.real_files("valid") if args.cv_fold is None else common.real_files(folds=[args.cv_fold])
+    """The real files validated on: the valid split, or the files of --cv-fold; with --v2 also the
+    valid songs of data v2 (splits_v2.tsv)."""
+    files = common.real_files("valid") if args.cv_fold is None else common.real_files(folds=[args.cv_fold])
+    return files + (common.v2_files("valid", args.splits) if args.v2 else [])
 
 
 def speed_copies(files, speeds, directory):
@@ -122,11 +161,21 @@ def speed_copies(files, speeds, directory):
     return out
 
 
+_POOLS = {}
+
+
+def pools(train):
+    """Indices of the real and of the synthetic training sequences (computed once)."""
+    if id(train) not in _POOLS:
+        _POOLS[id(train)] = ([i for i, t in enumerate(train) if t[2] == "real"],
+                             [i for i, t in enumerate(train) if t[2] != "real"])
+    return _POOLS[id(train)]
+
+
 def make_batch(train, rng, args, p_real):
     """Random crops of `--frames` frames; a quarter start at frame 0 (from the initial state).
     Returns (features, targets, mask, onset function or None)."""
-    real = [i for i, t in enumerate(train) if t[2] == "real"]
-    synth = [i for i, t in enumerate(train) if t[2] != "real"]
+    real, synth = pools(train)
     xs, ys, ms = [], [], []
     for _ in range(args.batch):
         xc, yc, m = crop(train, rng, args, p_real, real, synth)
@@ -143,14 +192,14 @@ def crop(train, rng, args, p_real, real, synth):
     pool = real if (synth == [] or (real and rng.random() < p_real)) else synth
     weights = np.array([len(train[i][0]) for i in pool], dtype=float)
     i = pool[rng.choice(len(pool), p=weights / weights.sum())]
-    x, y, _ = train[i]
+    x, y, _, w = train[i]
     n = len(x)
     T = args.frames
     start = 0 if (n <= T or rng.random() < 0.25) else int(rng.integers(0, n - T))
     if rng.random() < args.augment:
-        return common.augmented_crop(x, y, start, T, rng, args.widen)
+        return common.augmented_crop(x, y, start, T, rng, args.widen, weights=w)
     xc, yc = x[start:start + T].astype(np.float32), y[start:start + T]
-    m = np.ones(len(xc), dtype=np.float32)
+    m = np.ones(len(xc), dtype=np.float32) if w is None else w[start:start + T].astype(np.float32)
     if len(xc) < T:
         pad = T - len(xc)
         xc = np.concatenate([xc, np.zeros((pad, x.shape[1]), np.float32)])
@@ -211,18 +260,20 @@ def validate(model, valid, onset_mix=0.0):
     losses, frames = 0.0, 0
     fs = {t: [] for t in THRESHOLDS}
     with torch.no_grad():
-        for x, y, beats, name in valid:
+        for x, y, beats, name, w, audio in valid:
             logits = model(torch.from_numpy(x)[None])[0]
+            wt = torch.ones(len(y)) if w is None else torch.from_numpy(w)
             if onset_mix > 0:
                 onset = torch.from_numpy(valid_onset(x, name))
-                losses += float(mixed_bce(logits, onset, torch.from_numpy(y), onset_mix, 1.0).sum())
+                losses += float((mixed_bce(logits, onset, torch.from_numpy(y), onset_mix, 1.0) * wt).sum())
                 act = ((1 - onset_mix) * torch.sigmoid(logits) + onset_mix * onset).numpy()
             else:
-                losses += float(F.binary_cross_entropy_with_logits(logits, torch.from_numpy(y), reduction="sum"))
+                losses += float((F.binary_cross_entropy_with_logits(logits, torch.from_numpy(y), reduction="none") * wt).sum())
                 act = torch.sigmoid(logits).numpy()
-            frames += len(y)
+            frames += float(wt.sum())
             for t in THRESHOLDS:
-                fs[t].append(common.f_measure(common.pick_peaks(act, t), beats))
+                fs[t].append(common.f_measure(common.in_span(common.pick_peaks(act, t), audio),
+                                              common.in_span(beats, audio)))
     model.train()
     mean_f = {t: float(np.mean(v)) for t, v in fs.items()}
     best_t = max(mean_f, key=mean_f.get)
@@ -302,6 +353,22 @@ def main():
     p.add_argument("--onset-boost", type=float, default=0.0, metavar="B",
                    help="weight each frame's loss by 1 + B × the onset function's cross-entropy against the targets "
                         "there (the network alone is trained, as in v1, but most where the onset function errs); 0: none")
+    p.add_argument("--v2", action="store_true",
+                   help="data v2 (issue 19): also train on the train songs of shared/data/beatles_mp3 (aligned beats of "
+                        "training/beatles_alignment/) and shared/data/stepmania as --splits declares them, and validate "
+                        "on their valid songs too (the test songs are never read)")
+    p.add_argument("--splits", default=common.V2_SPLITS, help="the declared v2 splits (default training/splits_v2.tsv)")
+    p.add_argument("--v2-variants", type=int, default=2, help="augmented copies of each v2 train song")
+    p.add_argument("--v2-lowpass", type=float, default=0.5,
+                   help="share of the augmented v2 copies, Beatles MP3s excepted, given a low-pass (--v2-lowpass-hz)")
+    p.add_argument("--v2-lowpass-hz", type=float, nargs=2, default=[4000, 8000], metavar=("MIN", "MAX"),
+                   help="cutoff range of that low-pass (the Beatles MP3s are band-limited to 8 kHz)")
+    p.add_argument("--max-v2", type=int, default=0, help="use only N of the v2 train songs, spread over both sets (smoke tests)")
+    p.add_argument("--outside-chart-weight", type=float, default=0.0,
+                   help="loss weight of StepMania frames outside the charted span, where the grid is extrapolated")
+    p.add_argument("--dbn-every", type=int, default=1,
+                   help="score the whole Tactus pipeline on the valid files every Nth epoch only (and at the last); "
+                        "the other epochs log the last score (it costs about 40 s with --v2)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
@@ -366,6 +433,7 @@ def main():
         "dense %d ReLU + " % args.front if args.front else "", args.layers, args.units, params, steps, args.batch, args.frames))
 
     best_f, best_epoch, best_df, bad = -1.0, 0, 0.0, 0
+    last_df, df_epoch = float("nan"), 0
     for epoch in range(1, args.epochs + 1):
         t0 = time.time()
         losses = []
@@ -403,12 +471,18 @@ def main():
                 ema.update_parameters(model)
             losses.append(loss.item())
         vloss, pf, vt = validate(evaluated, valid, args.valid_mix)
-        df = dbn_f(evaluated, tactus, vfiles, args.valid_mix)
+        if epoch % args.dbn_every == 0 or epoch == args.epochs or (args.stop_after and epoch >= args.stop_after) \
+                or (args.max_minutes and time.time() - start_time > args.max_minutes * 60):
+            df = dbn_f(evaluated, tactus, vfiles, args.valid_mix)
+            df_epoch = epoch
+        else:
+            df = last_df
+        last_df = df
         vf = {"dbn": df, "peaks": pf, "last": float(epoch)}[args.select]
         sched.step() if args.schedule == "cosine" else sched.step(df if args.select == "last" else vf)
         wall = time.time() - start_time
         rec = {"epoch": epoch, "train_loss": float(np.mean(losses)), "valid_loss": vloss, "valid_f": df,
-               "valid_f_peaks": pf, "valid_f_dbn": df, "select": vf, "pos_weight": float(pos_weight), "threshold": vt, "lr": opt.param_groups[0]["lr"], "epoch_s": time.time() - t0, "wall_s": wall}
+               "valid_f_peaks": pf, "valid_f_dbn": df, "valid_f_dbn_epoch": df_epoch, "select": vf, "pos_weight": float(pos_weight), "threshold": vt, "lr": opt.param_groups[0]["lr"], "epoch_s": time.time() - t0, "wall_s": wall}
         logf.write(json.dumps(rec) + "\n"); logf.flush()
         improved = vf > best_f
         log("epoch %3d  train %.4f (pos_weight %.2f)  valid loss %.4f  F peaks %.3f (thr %.1f)  F tactus %.3f  %.0f s/epoch  wall %.0f s%s" % (
