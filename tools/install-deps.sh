@@ -6,7 +6,7 @@
 set -euo pipefail
 packages=(libfftw3-dev libsndfile1-dev libsoxr-dev libasound2-dev pkg-config)
 if [ "${1:-}" = "--test" ]; then
-    packages+=(libasound2-plugins alsa-utils jackd2)
+    packages+=(libasound2-plugins alsa-utils jackd2 qlcplus)
 fi
 missing=()
 for p in "${packages[@]}"; do
