@@ -115,7 +115,7 @@ def run_file(tactus: str, audio: str, seconds: float, period_hops: int, receiver
     return beats_from(out.stdout)
 
 
-def run_jack(tactus: str, audio: str, seconds: float, receiver: Receiver) -> list[dict]:
+def run_jack(tactus: str, audio: str, seconds: float, period_hops: int, receiver: Receiver) -> list[dict]:
     home = Path(tempfile.mkdtemp(prefix="tactus-lead-"))
     server = f"tactus-lead-{os.getpid()}"
     env = dict(os.environ, HOME=str(home), JACK_DEFAULT_SERVER=server, JACK_NO_AUDIO_RESERVATION="1")
@@ -127,6 +127,7 @@ def run_jack(tactus: str, audio: str, seconds: float, receiver: Receiver) -> lis
     try:
         time.sleep(1.5)
         tactus_p = subprocess.Popen([tactus, "run", "--set", "capture.device=jackin", "--set", "capture.realtime_priority=0",
+                                     "--set", f"capture.period_hops={period_hops}",
                                      "--set", f"output.osc_targets=127.0.0.1:{receiver.port}",
                                      "--duration", str(seconds + 4)],
                                     env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -172,7 +173,7 @@ def main() -> None:
     for audio in args.files:
         seconds = min(args.seconds, duration_of(audio))
         receiver = Receiver()
-        beats = (run_jack(args.tactus, audio, seconds, receiver) if args.mode == "jack"
+        beats = (run_jack(args.tactus, audio, seconds, args.period_hops, receiver) if args.mode == "jack"
                  else run_file(args.tactus, audio, seconds, args.period_hops, receiver))
         time.sleep(0.3)
         arrivals = receiver.finish()
@@ -183,7 +184,7 @@ def main() -> None:
         late = sum(1 for b in beats if b.get("late"))
         everything += leads
         rows.append((Path(audio).name, leads, late, len(beats)))
-    print(f"mode {args.mode}, period_hops {args.period_hops if args.mode == 'file' else 1}, "
+    print(f"mode {args.mode}, period_hops {args.period_hops}, "
           f"emission.lead {args.lead * 1000:.0f} ms, `{' '.join(sys.argv)}`\n")
     print("| file | beats | predicted received (not late) | late-flagged | median lead (ms) | p5 (ms) | min (ms) | ≥ lead − 3 ms |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")

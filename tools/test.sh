@@ -22,4 +22,7 @@ export TACTUS_TEST_PYTHON="$PWD/.venv-test/bin/python"
 if [ -f "$shared/data/beatles_mp3/validation_wav_to_mp3.tsv" ]; then
     TACTUS_SHARED="$shared" python3 training/check_alignment.py
 fi
+# The real QLC+ end to end (issue 23): the qlcplus preset lights its channel on every beat, on time.
+swift build --product tactus
+tools/qlcplus-test.sh .build/debug/tactus --bound-ms 15
 swift test "$@"

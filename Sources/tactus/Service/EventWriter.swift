@@ -261,17 +261,22 @@ final class EventWriter: @unchecked Sendable {
                 for d in batch[0..<n] {
                     for i in osc.indices {
                         let (now, later) = schemas[i].packets(for: d.event, beatUnixTime: Double(d.beatHostNanos) / 1e9 + toUnix)
-                        if let lead = schemas[i].lead, d.beatHostNanos - Int64(lead * 1e9) > MonotonicClock.nanos() {
+                        let sentNow = MonotonicClock.nanos()
+                        var pressed = sentNow
+                        if let lead = schemas[i].lead, d.beatHostNanos - Int64(lead * 1e9) > sentNow {
                             // This target wants the beat `lead` before it: held until then.
-                            let at = d.beatHostNanos - Int64(lead * 1e9)
-                            for p in now { releases.append((at, i, p.encoded())) }
+                            pressed = d.beatHostNanos - Int64(lead * 1e9)
+                            for p in now { releases.append((pressed, i, p.encoded())) }
                         } else {
                             for p in now { send(p.encoded(), to: i) }
                         }
-                        // Released `release` after the beat as the receiver acts, so sent as
-                        // much earlier as the button went down before the beat for its delay.
-                        let delay = schemas[i].preset.receiverDelay.map { min($0, schemas[i].lead ?? $0) } ?? 0
-                        let due = d.beatHostNanos + Int64((schemas[i].release - delay) * 1e9)
+                        // Released `release` after the beat as the receiver acts (sent its delay
+                        // earlier), and never sooner than `release` after the press: a beat found
+                        // after it sounded must still light for the whole button (QLC+ shows no
+                        // flash when press and release fall into one tick of its engine).
+                        let delay = schemas[i].preset.receiverDelay ?? 0
+                        let release = Int64(schemas[i].release * 1e9)
+                        let due = max(d.beatHostNanos + release - Int64(delay * 1e9), pressed + release)
                         for p in later { releases.append((due, i, p.encoded())) }
                     }
                 }
