@@ -234,6 +234,10 @@ final class EventWriter: @unchecked Sendable {
             writeLines(takeNotices())
             if n == 0 {
                 if stop.load(ordering: .relaxed) {
+                    // Held packets go now, a little early, rather than never: every beat on the
+                    // JSON lines reaches its OSC targets, and no QLC+ button stays down.
+                    for r in releases.sorted(by: { $0.due < $1.due }) { send(r.bytes, to: r.target) }
+                    releases.removeAll()
                     writeLines(takeNotices())
                     finished.store(true, ordering: .releasing)
                     return
