@@ -3,7 +3,7 @@
 // packets that arrive from the network and the JSON lines `tactus monitor` reads from the
 // daemon's socket. Built by tools/fuzz.sh with -sanitize=fuzzer,address -DFUZZING; the target is
 // chosen by the TACTUS_FUZZ_TARGET environment variable (weights | config | audio | applemidi |
-// monitor).
+// monitor | socket: bytes a client writes to the daemon's JSON-line socket).
 import Foundation
 import Glibc
 import TactusCore
@@ -12,6 +12,21 @@ import TactusIO
 #if FUZZING
 let fuzzTarget = ProcessInfo.processInfo.environment["TACTUS_FUZZ_TARGET"] ?? "weights"
 let audioScratch = NSTemporaryDirectory() + "tactus-fuzz-audio-\(getpid())"
+
+/// One server and one connected client for the `socket` target, made once.
+nonisolated(unsafe) let socketPair: (LineSocketServer, Int32) = {
+    let path = "/tmp/tactus-fuzz-\(getpid()).sock"
+    let server = try! LineSocketServer(path: path)
+    let client = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    var addr = sockaddr_un()
+    addr.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
+    _ = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    server.write("")
+    return (server, client)
+}()
 
 /// libFuzzer's driver, called from our own entry point (SwiftPM names an executable's entry
 /// `<module>_main`, so libFuzzer's `main` cannot be used).
@@ -63,6 +78,16 @@ func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         _ = view.render(now: 1_100_000_000)
         _ = view.render(now: .max)
         _ = view.takeNotices()
+    case "socket":
+        // What a client writes to the daemon's JSON-line socket: read and discarded, bounded, and
+        // the client still gets its lines afterwards (no parser yet: stage control adds one).
+        let (server, client) = socketPair
+        _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL)) }
+        server.write("{\"v\":1}\n")
+        var line = [UInt8](repeating: 0, count: 64)
+        guard server.clientCount == 1, recv(client, &line, line.count, Int32(MSG_DONTWAIT)) == 8 else {
+            fatalError("the socket client lost its lines after sending \(bytes.count) bytes")
+        }
     case "config":
         _ = try? ConfigFile.parse(String(decoding: bytes, as: UTF8.self), path: "fuzz.toml")
     default:
