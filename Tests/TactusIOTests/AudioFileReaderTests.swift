@@ -132,6 +132,15 @@ import Testing
 
     /// A pipe (`tactus track /dev/stdin` from ffmpeg) is refused with the reason, instead of
     /// reading as empty: libsndfile and the header checks need to seek.
+    /// A header the reader refuses after libsndfile opened it (here: no frames) closed the handle
+    /// twice, once in the refusal and once in deinit: a double free, found by the audio fuzzer.
+    /// Under tools/sanitize.sh's ASan pass the old code aborts here.
+    @Test func aRefusedHeaderClosesTheFileOnce() throws {
+        let seed = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("fuzz/corpus/audio/regression-double-close.wav").path
+        #expect(throws: AudioFileError.self) { _ = try AudioFileReader(path: seed) }
+    }
+
     @Test func aPipeIsRefusedWithTheReason() throws {
         let fx = try AudioFixtures()
         let fifo = fx.path("pipe.wav")

@@ -48,17 +48,16 @@ public final class AudioFileReader {
         channelCount = Int(info.channels)
         frameCount = Int(info.frames)
         isPCM16 = info.format & Int32(SF_FORMAT_SUBMASK) == Int32(SF_FORMAT_PCM_16)
+        // Every property is set from here on, so a throw runs deinit, which closes the handle
+        // (closing it here as well was a double free, found by the audio fuzzer).
         // Beyond these, a header is corrupt (or hostile) rather than unusual.
         guard (1...1024).contains(channelCount), (1_000...768_000).contains(fileSampleRate) else {
-            sf_close(handle)
             throw AudioFileError(path: path, reason: .unsupportedFormat("header has \(channelCount) channels at \(fileSampleRate) Hz"))
         }
         guard frameCount > 0 else {
-            sf_close(handle)
             throw AudioFileError(path: path, reason: .empty)
         }
         if let detail = Self.truncation(handle) {
-            sf_close(handle)
             throw AudioFileError(path: path, reason: .truncated(detail))
         }
     }
