@@ -14,7 +14,7 @@ let fuzzTarget = ProcessInfo.processInfo.environment["TACTUS_FUZZ_TARGET"] ?? "w
 let audioScratch = NSTemporaryDirectory() + "tactus-fuzz-audio-\(getpid())"
 
 /// One server and one connected client for the `socket` target, made once.
-nonisolated(unsafe) let socketPair: (LineSocketServer, Int32) = {
+let socketPair: (LineSocketServer, Int32) = {
     let path = "/tmp/tactus-fuzz-\(getpid()).sock"
     let server = try! LineSocketServer(path: path)
     let client = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
