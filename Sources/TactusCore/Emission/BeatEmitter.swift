@@ -23,6 +23,18 @@ public struct BeatEmitter: Sendable {
     private var anchorTempo = 120.0
     public private(set) var isLocked = false
     public private(set) var count = 0
+    /// Run-time phase shift (s) added to every beat time: the operator's `nudge` (issue 20). Kept
+    /// apart from `config.offset`, which a reload replaces.
+    public private(set) var phaseOffset = 0.0
+    /// Freewheeling (the operator's `hold`): beats continue on the held grid whatever the tracker
+    /// and the gate say.
+    public private(set) var isHolding = false
+    private var holdAnchor = 0.0
+    private var holdPeriod = 0.5
+    /// A new beat must lie at least this many periods after the last one sent: ½; ⅓ for the first
+    /// beat after the operator set an anchor, which may lie half the new period after the last
+    /// one (`half` right after an off-beat: the next beat kept is the one after it).
+    private var spacing = 0.5
 
     public init(config: EmissionConfig, frameRate: Double) {
         self.config = config
@@ -44,10 +56,11 @@ public struct BeatEmitter: Sendable {
     public mutating func process(step: TrackerStep, time: Double, now: Double? = nil, blockSeconds: Double? = nil,
                                  gateOpen: Bool) -> BeatEvent? {
         let now = now ?? time + hopSeconds
+        if isHolding { return held(now: now, block: blockSeconds ?? hopSeconds) }
         switch config.mode {
         case .reactive:
             guard step.isBeat else { return nil }
-            return send(at: time, now: now, tempo: step.tempo, confidence: step.confidence, predicted: false)
+            return send(at: time + phaseOffset, now: now, tempo: step.tempo, confidence: step.confidence, predicted: false)
         case .predictive:
             return predictive(step: step, time: time, now: now, block: blockSeconds ?? hopSeconds, gateOpen: gateOpen)
         }
@@ -62,10 +75,10 @@ public struct BeatEmitter: Sendable {
         }
         var event: BeatEvent?
         if step.isBeat && step.interval > 0 {
-            let beat = time - step.phaseFrames / frameRate + config.offset
+            let beat = time - step.phaseFrames / frameRate + config.offset + phaseOffset
             let period = step.meanInterval / frameRate
             let confirmsSent = abs(beat - lastSent) < 0.5 * period
-            if !confirmsSent && beat - lastSent >= 0.5 * period {
+            if !confirmsSent && beat - lastSent >= spacing * period {
                 event = send(at: beat, now: now, tempo: step.tempo, confidence: step.confidence, predicted: false)
             }
             anchorTime = beat
@@ -84,15 +97,83 @@ public struct BeatEmitter: Sendable {
         var next: Double
         if step.interval > 0 {
             let rest = (Double(step.interval) - step.phaseFrames) * step.meanInterval / Double(step.interval)
-            next = time + rest / frameRate + config.offset
+            next = time + rest / frameRate + config.offset + phaseOffset
         } else {
             next = anchorTime + anchorPeriod
         }
-        while next - lastSent < 0.5 * anchorPeriod { next += anchorPeriod }
+        while next - lastSent < spacing * anchorPeriod { next += anchorPeriod }
         if next < now { return nil }
         // Due: the next block would leave less than `lead`.
         guard next - config.lead < now + block else { return nil }
         return send(at: next, now: now, tempo: anchorTempo, confidence: anchorConfidence, predicted: true)
+    }
+
+    // MARK: Run-time control (issue 20). None of these is called unless the operator acts.
+
+    /// The time (s) of the last beat sent (−∞ before the first).
+    public var lastSentTime: Double { lastSent }
+    /// The last anchor: a beat the tracker found (or the operator set), its period (s) and the
+    /// confidence then; time −∞ when there is none (the gate closed since).
+    public var anchor: (time: Double, period: Double, confidence: Double) { (anchorTime, anchorPeriod, anchorConfidence) }
+    /// Everything added to the tracker's beat times: `config.offset` and the nudges.
+    public var beatOffset: Double { config.offset + phaseOffset }
+    /// The held grid while holding: a beat time and the period (s).
+    public var heldGrid: (beat: Double, period: Double)? { isHolding ? (holdAnchor, holdPeriod) : nil }
+
+    /// Sets the anchor as if the tracker had found a beat at `beat` with this period and
+    /// confidence (a tap fit, a change of metrical level); predictions continue from it.
+    public mutating func setAnchor(beat: Double, period: Double, confidence: Double) {
+        guard beat.isFinite, period.isFinite, period > 0 else { return }
+        anchorTime = beat
+        anchorPeriod = period
+        anchorConfidence = confidence
+        anchorTempo = 60 / period
+        spacing = 1.0 / 3
+    }
+
+    /// Shifts every beat from now on by `seconds` (the anchor and a held grid with them).
+    public mutating func nudge(by seconds: Double) {
+        guard seconds.isFinite else { return }
+        phaseOffset += seconds
+        anchorTime += seconds
+        holdAnchor += seconds
+    }
+
+    /// Freewheels on the grid `beat + k·period` (s): beats leave `lead` ahead as when predicting,
+    /// ignoring the tracker and the gate, until `release`.
+    public mutating func hold(beat: Double, period: Double) {
+        guard beat.isFinite, period.isFinite, period > 0 else { return }
+        isHolding = true
+        holdAnchor = beat
+        holdPeriod = period
+    }
+
+    /// Ends a hold: the held grid's last beat at or before `time` becomes the anchor, so that
+    /// predictions go on from it while the tracker takes over again.
+    public mutating func release(at time: Double) {
+        guard isHolding else { return }
+        isHolding = false
+        let k = ((time - holdAnchor) / holdPeriod).rounded(.down)
+        setAnchor(beat: holdAnchor + k * holdPeriod, period: holdPeriod, confidence: max(anchorConfidence, config.lockThreshold))
+    }
+
+    /// Forgets the anchor, the hold and the nudges (the operator's `reset`); the beat count and
+    /// the last beat sent stay, so that no beat is sent twice and counts keep rising.
+    public mutating func dropControl() {
+        isHolding = false
+        phaseOffset = 0
+        anchorTime = -.infinity
+        anchorConfidence = 0
+        isLocked = false
+    }
+
+    /// A held beat: the first grid beat not yet sent and not yet past, once it is due.
+    private mutating func held(now: Double, block: Double) -> BeatEvent? {
+        isLocked = true
+        var next = holdAnchor + ((now - holdAnchor) / holdPeriod).rounded(.up) * holdPeriod
+        while next - lastSent < spacing * holdPeriod { next += holdPeriod }
+        guard next - config.lead < now + block else { return nil }
+        return send(at: next, now: now, tempo: 60 / holdPeriod, confidence: anchorConfidence, predicted: true)
     }
 
     /// Predicted beats that left with less than `lead` to go: the prediction moved nearer than
@@ -102,6 +183,7 @@ public struct BeatEmitter: Sendable {
     private mutating func send(at beatTime: Double, now: Double, tempo: Double, confidence: Double,
                                predicted: Bool) -> BeatEvent {
         lastSent = beatTime
+        spacing = 0.5
         count += 1
         let late = predicted && beatTime - now < config.lead - 1e-9
         if late { lateCount += 1 }

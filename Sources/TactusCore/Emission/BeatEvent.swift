@@ -18,6 +18,15 @@ public struct BeatEvent: Sendable, Equatable, BitwiseCopyable {
     /// A predicted beat that left with less than `emission.lead` to go (its prediction moved
     /// nearer between two blocks).
     public var late: Bool
+    /// Position in the bar, 1 ... meter (issue 20; `BarCounter`); 0 when not counted (an event
+    /// straight from the emitter, outside a pipeline).
+    public var beatInBar: Int = 0
+    /// Bar count, from 1 (0 when not counted).
+    public var bar: Int = 0
+    /// Bar within the phrase, 1 ... phrase length (0 when not counted).
+    public var phraseBar: Int = 0
+    /// Whether bar 1 was set by the operator (`downbeat`) or counted from the first beat.
+    public var barSource: BarSource = .count
 
     public init(beatTime: Double, emissionTime: Double, tempo: Double, confidence: Double, count: Int,
                 predicted: Bool, late: Bool = false) {
@@ -39,4 +48,12 @@ public struct BeatEvent: Sendable, Equatable, BitwiseCopyable {
         if let seq { s += ",\"seq\":\(seq)" }
         return s + "}\n"
     }
+}
+
+/// Where a beat's bar position comes from.
+public enum BarSource: UInt8, Sendable, Equatable, BitwiseCopyable {
+    /// Counted from the first beat (no `downbeat` from the operator yet).
+    case count
+    /// Counted from the operator's `downbeat`.
+    case `operator`
 }

@@ -31,6 +31,8 @@ public final class BeatPipeline {
     public private(set) var relock: RelockDetector
     public let gate: SignalGate
     public private(set) var emitter: BeatEmitter
+    /// The operator's state (issue 20): commands arrive through `control(_:at:)`.
+    public let controlState: StageControl
 
     /// `model`: a validated network, or nil for the spectral-flux fallback.
     public init(config: TactusConfig, model: ModelSpec?) throws(PipelineError) {
@@ -74,6 +76,25 @@ public final class BeatPipeline {
         var emission = config.emission
         emission.offset += model?.beatOffset ?? config.onset.beatOffset
         emitter = BeatEmitter(config: emission, frameRate: config.features.frameRate)
+        controlState = StageControl(frameRate: config.features.frameRate,
+                                    tempoRange: trackerConfig.minBPM...trackerConfig.maxBPM)
+    }
+
+    /// Applies an operator's command (issue 20) at a hop boundary: between two calls of `process`,
+    /// on the processing thread. `time`: its arrival on this pipeline's stream clock (s); by
+    /// default the time of the last frame processed. It acts from the next frame on. No
+    /// allocation.
+    @discardableResult
+    public func control(_ command: ControlCommand, at time: Double? = nil) -> ControlResult {
+        controlState.apply(command, at: time ?? controlState.lastTime, tracker: tracker, explorer: explorer,
+                           relock: &relock, emitter: &emitter)
+    }
+
+    /// Takes over the operator's lasting settings from the pipeline this one replaces (a reload
+    /// that rebuilt it): tempo range, nudges, meter, phrase (`StageControl.adoptSettings`).
+    public func takeControl(from old: BeatPipeline) {
+        controlState.adoptSettings(from: old.controlState, tracker: tracker, explorer: explorer)
+        if old.emitter.phaseOffset != 0 { emitter.nudge(by: old.emitter.phaseOffset) }
     }
 
     /// Whether a pipeline built for `new` differs from one built for `old` (same model) only in
@@ -114,8 +135,12 @@ public final class BeatPipeline {
 
     public func reset() {
         repairedSeen = 0
+        let nudge = emitter.phaseOffset
         framer.reset(); features.reset(); activation.reset(); tracker.reset(); gate.reset(); emitter.reset()
         explorer?.reset(); relock.reset()
+        // The operator's nudges, range, meter and phrase stay; a hold and the bar count do not.
+        if nudge != 0 { emitter.nudge(by: nudge) }
+        controlState.pipelineDidReset()
     }
 
     /// Feeds samples (mono, at the processing rate) in blocks of any size; calls `onFrame` for
@@ -138,7 +163,8 @@ public final class BeatPipeline {
                 gate.distrustInput()
             }
             let open = gate.update(hop: newest, activation: a, flux: features.flux) || !predictive
-            let informative = gate.isInformative || !predictive
+            // A hold: the trackers hear nothing (they keep no evidence of another song).
+            let informative = (gate.isInformative || !predictive) && !controlState.isHolding
             let step = tracker.process(activation: a, informative: informative)
             if let explorer {
                 let loose = explorer.process(activation: a, informative: informative)
@@ -149,7 +175,12 @@ public final class BeatPipeline {
             }
             let time = Double(index * hop) / rate
             let known = Double((index * hop / period + 1) * period) / rate
-            let event = emitter.process(step: step, time: time, now: known, blockSeconds: periodSeconds, gateOpen: open)
+            var event = emitter.process(step: step, time: time, now: known, blockSeconds: periodSeconds, gateOpen: open)
+            controlState.observe(step: step, time: time)
+            if var e = event {
+                controlState.annotate(&e)
+                event = e
+            }
             try onFrame(FrameResult(frame: index, time: time, activation: a, tracker: step, event: event,
                                     gateOpen: open, level: gate.level, locked: emitter.isLocked,
                                     novelty: gate.novelty))

@@ -59,6 +59,15 @@ public final class ForwardBeatTracker {
     private let resetWeight: Double
     private var previous: UnsafeMutablePointer<Double>
     private var current: UnsafeMutablePointer<Double>
+    /// Run-time tempo restriction (issue 20, `restrictTempo`): 1 for a tempo inside the allowed
+    /// range, 0 outside; only read while `isRestricted`.
+    private let tempoMask: UnsafeMutablePointer<Double>
+    /// Mass of the start distribution inside the mask (its restart is `initial·mask / this`).
+    private var maskedInitialMass = 1.0
+    /// Whether a tempo restriction is in force.
+    public private(set) var isRestricted = false
+    /// The allowed tempo range while restricted (BPM).
+    public private(set) var allowedTempo: ClosedRange<Double>
 
     private var frameIndex = 0
     private var lastBeat: Double
@@ -135,6 +144,9 @@ public final class ForwardBeatTracker {
         current = .allocate(capacity: stateCount)
         previous.initialize(from: initial, count: stateCount)
         current.initialize(repeating: 0, count: stateCount)
+        tempoMask = .allocate(capacity: tempoCount)
+        tempoMask.initialize(repeating: 1, count: tempoCount)
+        allowedTempo = config.minBPM...config.maxBPM
     }
 
     /// exp(−½·(log2(bpm/centre)/octaves)²): a Gaussian on the octave scale.
@@ -147,6 +159,7 @@ public final class ForwardBeatTracker {
         first.deallocate(); last.deallocate(); length.deallocate(); beatStates.deallocate()
         probability.deallocate(); groupFrom.deallocate(); groupTo.deallocate(); lastValues.deallocate()
         previous.deallocate(); current.deallocate(); initial.deallocate(); tempoWeights?.deallocate()
+        tempoMask.deallocate()
     }
 
     /// Index of the first largest value (numpy's argmax), in four interleaved lanes so that the
@@ -174,8 +187,9 @@ public final class ForwardBeatTracker {
         return best
     }
 
+    /// Back to the start distribution (within the tempo restriction, which a reset keeps).
     public func reset() {
-        previous.update(from: initial, count: stateCount)
+        restart(previous)
         logEvidence = 0
         frameIndex = 0
         lastBeat = config.dropEarlyBeats ? 0 : -.infinity
@@ -187,6 +201,7 @@ public final class ForwardBeatTracker {
     public func adopt(_ other: ForwardBeatTracker) {
         precondition(other.stateCount == stateCount, "adopt needs the same state space")
         previous.update(from: other.previous, count: stateCount)
+        if isRestricted { applyMask() }
     }
 
     /// The filtered state distribution after the last frame (valid until the next call).
@@ -228,6 +243,10 @@ public final class ForwardBeatTracker {
         if let tw = tempoWeights {
             for t in 0..<tempoCount { cur[first[t]] *= tw[t] }
         }
+        if isRestricted {
+            // No entry into a tempo outside the allowed range.
+            for t in 0..<tempoCount { cur[first[t]] *= tempoMask[t] }
+        }
         for t in 0..<tempoCount {
             let s0 = first[t]
             cur[s0] *= beatStates[t] > 0 ? beatDensity : otherDensity
@@ -252,11 +271,18 @@ public final class ForwardBeatTracker {
         guard sum > 0, sum.isFinite else {
             // The observation ruled out every state (e.g. activation exactly 0 or 1 everywhere it
             // was possible): start over from the uniform distribution rather than emit NaN.
-            prev.update(from: initial, count: stateCount)
+            restart(prev)
             return TrackerStep(frame: frame, state: 0, tempo: 60 * frameRate / Double(stateSpace.intervals[0]),
                                phase: 0, isBeat: false, interval: stateSpace.intervals[0])
         }
-        if resetWeight > 0 {
+        if resetWeight > 0 && isRestricted {
+            // The same within the allowed tempo range only.
+            let keep = (1 - resetWeight) / sum, mix = resetWeight / maskedInitialMass
+            for t in 0..<tempoCount {
+                let w = mix * tempoMask[t]
+                for s in first[t]..<(first[t] + length[t]) { cur[s] = cur[s] * keep + w * initial[s] }
+            }
+        } else if resetWeight > 0 {
             // Mix in a little of the start distribution: a tempo the transition model would
             // forbid (a jump of more than a third) can still take over when the music says so.
             let keep = (1 - resetWeight) / sum
@@ -282,6 +308,130 @@ public final class ForwardBeatTracker {
         return TrackerStep(frame: frame, state: best, tempo: 60 * frameRate / Double(interval),
                            phase: stateSpace.positions[best], isBeat: isBeat, interval: interval,
                            phaseFrames: phaseFrames, confidence: confidence, meanInterval: meanInterval)
+    }
+
+    // MARK: Run-time control (issue 20): no allocation, the state space stays.
+
+    /// The start distribution into `p`, within the tempo restriction when one is in force.
+    private func restart(_ p: UnsafeMutablePointer<Double>) {
+        p.update(from: initial, count: stateCount)
+        guard isRestricted else { return }
+        let norm = 1 / maskedInitialMass
+        for t in 0..<tempoCount {
+            let w = tempoMask[t] * norm
+            for s in first[t]..<(first[t] + length[t]) { p[s] *= w }
+        }
+    }
+
+    /// Zeroes the mass outside the allowed tempi and renormalises; when (almost) nothing was
+    /// inside, starts over from the start distribution within the range.
+    private func applyMask() {
+        var inside = 0.0
+        for t in 0..<tempoCount {
+            let w = tempoMask[t]
+            for s in first[t]..<(first[t] + length[t]) {
+                previous[s] *= w
+                inside += previous[s]
+            }
+        }
+        if inside > 1e-12 && inside.isFinite {
+            let norm = 1 / inside
+            for s in 0..<stateCount { previous[s] *= norm }
+        } else {
+            restart(previous)
+        }
+    }
+
+    /// Tempo (BPM) of tempo state `t`.
+    private func bpm(_ t: Int) -> Double { 60 * frameRate / Double(length[t]) }
+
+    /// Restricts the tempo to `minBPM ... maxBPM` from the next frame on (and removes the mass
+    /// outside it now, renormalising): no tempo state outside is entered again until
+    /// `clearTempoRestriction`. False, and nothing changed, when no tempo state of the state space
+    /// lies inside. No allocation.
+    @discardableResult
+    public func restrictTempo(minBPM: Double, maxBPM: Double) -> Bool {
+        guard minBPM.isFinite, maxBPM.isFinite, minBPM <= maxBPM else { return false }
+        var any = false
+        for t in 0..<tempoCount where bpm(t) >= minBPM - 1e-9 && bpm(t) <= maxBPM + 1e-9 { any = true; break }
+        guard any else { return false }
+        var mass = 0.0
+        for t in 0..<tempoCount {
+            let b = bpm(t)
+            tempoMask[t] = b >= minBPM - 1e-9 && b <= maxBPM + 1e-9 ? 1 : 0
+            if tempoMask[t] > 0 { for s in first[t]..<(first[t] + length[t]) { mass += initial[s] } }
+        }
+        maskedInitialMass = mass > 0 ? mass : 1
+        isRestricted = true
+        allowedTempo = minBPM...maxBPM
+        applyMask()
+        return true
+    }
+
+    /// Lifts the tempo restriction: every tempo of the state space may be entered again.
+    public func clearTempoRestriction() {
+        tempoMask.update(repeating: 1, count: tempoCount)
+        maskedInitialMass = 1
+        isRestricted = false
+        allowedTempo = config.minBPM...config.maxBPM
+    }
+
+    /// The tempo range the state space can represent (BPM): its slowest and fastest tempo state.
+    public var representableTempo: ClosedRange<Double> { bpm(tempoCount - 1)...bpm(0) }
+
+    /// Back to the start distribution (within the tempo restriction), keeping the frame count and
+    /// the last beat: re-acquire from the music. No allocation.
+    public func reacquire() {
+        restart(previous)
+    }
+
+    /// Replaces the distribution with one concentrated at the beat interval `interval` (frames,
+    /// fractional) and `framesSinceBeat` frames after the last beat, as after the last frame
+    /// processed: the tempo states nearest the interval (a Gaussian of `tempoSpread` on the log
+    /// interval), in each the position at the same fraction of the beat (a Gaussian of
+    /// `phaseSpread` frames, sub-frame), plus `floor` of the start distribution so that the music
+    /// can still move it anywhere. Respects the tempo restriction; false, and nothing changed,
+    /// when no allowed tempo state lies near the interval. No allocation.
+    @discardableResult
+    public func seed(interval: Double, framesSinceBeat: Double, tempoSpread: Double = 0.02,
+                     phaseSpread: Double = 1, floor: Double = 1e-6) -> Bool {
+        guard interval.isFinite, interval > 0, framesSinceBeat.isFinite, tempoSpread > 0, phaseSpread > 0
+        else { return false }
+        func near(_ t: Int) -> Bool {
+            let d = log(Double(length[t]) / interval) / tempoSpread
+            return d * d < 36 && (!isRestricted || tempoMask[t] > 0)
+        }
+        var any = false
+        for t in 0..<tempoCount where near(t) { any = true; break }
+        guard any else { return false }
+        let cycles = framesSinceBeat / interval
+        let fraction = cycles - cycles.rounded(.down)
+        let p = previous
+        p.update(repeating: 0, count: stateCount)
+        var total = 0.0
+        for t in 0..<tempoCount where near(t) {
+            let n = length[t], s0 = first[t]
+            let d = log(Double(n) / interval) / tempoSpread
+            let w = exp(-0.5 * d * d)
+            let centre = fraction * Double(n)
+            // Positions within 4 spreads of the centre, wrapped around the chain.
+            let reach = Int((4 * phaseSpread).rounded(.up))
+            let c = Int(centre.rounded(.down))
+            for k in (c - reach)...(c + reach + 1) {
+                let e = (Double(k) - centre) / phaseSpread
+                let v = w * exp(-0.5 * e * e)
+                p[s0 + ((k % n) + n) % n] += v
+                total += v
+            }
+        }
+        let keep = (1 - floor) / total
+        if floor > 0 {
+            restart(current)  // scratch: `current` is rewritten by the next frame
+            for s in 0..<stateCount { p[s] = p[s] * keep + floor * current[s] }
+        } else {
+            for s in 0..<stateCount { p[s] *= keep }
+        }
+        return true
     }
 
     /// Sub-frame phase and confidence from the posterior around the most probable state.
