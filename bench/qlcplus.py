@@ -200,19 +200,17 @@ class ArtNetReceiver(threading.Thread):
 
     def ons(self, since_ns: int = 0) -> list[int]:
         """Arrival times of the frames where the channel went from 0 to non-zero."""
-        with self.lock:
-            out, prev = [], 0
-            for t, v in self.changes:
-                if v and not prev and t >= since_ns:
-                    out.append(t)
-                prev = v
-            return out
+        return self._edges(True, since_ns)
 
     def offs(self, since_ns: int = 0) -> list[int]:
+        """Arrival times of the frames where the channel went back to 0."""
+        return self._edges(False, since_ns)
+
+    def _edges(self, rising: bool, since_ns: int) -> list[int]:
         with self.lock:
             out, prev = [], 0
             for t, v in self.changes:
-                if not v and prev and t >= since_ns:
+                if bool(v) == rising and bool(prev) != rising and t >= since_ns:
                     out.append(t)
                 prev = v
             return out
