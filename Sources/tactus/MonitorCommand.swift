@@ -15,20 +15,9 @@ struct MonitorCommand: ParsableCommand {
     var duration: Double?
 
     func run() throws {
-        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            for (i, b) in socket.utf8.prefix(raw.count - 1).enumerated() { raw[i] = b }
-        }
-        let ok = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard ok == 0 else {
-            Console.error("\(socket): cannot connect: \(String(cString: strerror(errno)))"
-                          + " (is `tactus run` running with output.jsonl_socket set?)")
+        let fd: Int32
+        do { fd = try ControlClient.connectUnix(socket) } catch {
+            Console.error("\(error.message) (is `tactus run` running with output.jsonl_socket set?)")
             throw ExitCode(1)
         }
         var tv = timeval(tv_sec: 0, tv_usec: 30_000)  // redraw at least 30 times a second (the phase dot)

@@ -5,5 +5,5 @@ struct Tactus: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tactus",
         abstract: "Real-time beat tracker: beats from live audio or files.",
-        subcommands: [TrackCommand.self, FeaturesCommand.self, RunCommand.self, MonitorCommand.self, DevicesCommand.self, CheckConfigCommand.self, ParamsCommand.self])
+        subcommands: [TrackCommand.self, FeaturesCommand.self, RunCommand.self, MonitorCommand.self, CtlCommand.self, DevicesCommand.self, CheckConfigCommand.self, ParamsCommand.self])
 }

@@ -15,6 +15,10 @@ public struct OutputConfig: Sendable, Equatable {
     public var oscInterface: String = ""
     /// The address QLC+'s momentary button listens on.
     public var qlcPath: String = "/tactus/beat"
+    /// The addresses of QLC+'s bar and phrase buttons (pressed on beat 1 of a bar, of a phrase);
+    /// empty = not sent.
+    public var qlcBarPath: String = "/tactus/bar"
+    public var qlcPhrasePath: String = "/tactus/phrase"
     /// grandMA3 command line sent on tempo changes; %bpm is replaced by the tempo.
     public var ma3Command: String = "Master 3.1 At BPM %bpm"
 

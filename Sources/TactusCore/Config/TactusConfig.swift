@@ -8,6 +8,7 @@ public struct TactusConfig: Sendable, Equatable {
     public var capture = CaptureConfig()
     public var service = ServiceConfig()
     public var output = OutputConfig()
+    public var control = ControlConfig()
     /// The beat network: "builtin" (Tactus's own model, compiled in; the default), a weight file,
     /// or empty for the spectral-flux onset fallback. On the 5-fold cross-validation over all 44
     /// real files the built-in model, mixed with the onset function as its file says, beats the
@@ -48,6 +49,12 @@ public struct TactusConfig: Sendable, Equatable {
         if !output.midiRTPPeer.isEmpty { try HostPort.parse(output.midiRTPPeer, key: "output.midi_rtp_peer") }
         if output.socketMode == nil {
             throw .invalid(key: "output.jsonl_socket_mode", "'\(output.jsonlSocketMode)' is not an octal mode 000-777")
+        }
+        if !control.listen.isEmpty { try AddressFilter.checkListen(control.listen) }
+        _ = try AddressFilter(control.allow)
+        for (key, path) in [("output.qlc_bar_path", output.qlcBarPath), ("output.qlc_phrase_path", output.qlcPhrasePath)]
+        where !path.isEmpty && !path.hasPrefix("/") {
+            throw .invalid(key: key, "'\(path)': an OSC address starts with /")
         }
         if capture.source == .file && capture.file.isEmpty {
             throw .invalid(key: "capture.file", "capture.source = \"file\" needs a file")

@@ -31,6 +31,8 @@ public struct BarCounter: Sendable, Equatable {
     public private(set) var last: BarPosition?
     public private(set) var lastBeatTime = -Double.infinity
     public private(set) var source = BarSource.count
+    /// Phrases begun so far (the phrase of the last beat counted, from 1; 0 before the first).
+    public private(set) var phraseCount = 0
     private var downbeatPending = false
 
     public init(meter: Int = BarCounter.defaultMeter, phrase: Int = BarCounter.defaultPhrase) {
@@ -54,6 +56,7 @@ public struct BarCounter: Sendable, Equatable {
             p = BarPosition(beatInBar: 1, bar: 1, phraseBar: 1, source: source)
         }
         downbeatPending = false
+        if p.beatInBar == 1 && p.phraseBar == 1 { phraseCount += 1 }
         last = p
         lastBeatTime = beatTime
         return p
@@ -63,6 +66,7 @@ public struct BarCounter: Sendable, Equatable {
     public mutating func downbeat(at time: Double, period: Double) {
         source = .operator
         if let l = last, lastBeatTime >= time - period / 4 {
+            if l.beatInBar != 1 || l.phraseBar != 1 { phraseCount += 1 }
             last = BarPosition(beatInBar: 1, bar: l.beatInBar == 1 ? l.bar : l.bar + 1, phraseBar: 1, source: .operator)
             downbeatPending = false
         } else {

@@ -8,7 +8,7 @@ import Glibc
 /// neither a command nor a hop allocates, and the tracker's state space stays as configured.
 public final class StageControl {
     /// Whether the tempo range in force came from the operator's `range` or from `half`/`double`.
-    public enum RangeSource: Sendable, Equatable { case configured, `operator`, octave }
+    public enum RangeSource: UInt8, Sendable, Equatable, BitwiseCopyable { case configured, `operator`, octave }
 
     public let frameRate: Double
     public let taps = TapTempo()
@@ -44,6 +44,8 @@ public final class StageControl {
         event.beatInBar = p.beatInBar
         event.bar = p.bar
         event.phraseBar = p.phraseBar
+        event.phrase = bars.phraseCount
+        event.meter = bars.meter
         event.barSource = p.source
     }
 

@@ -25,6 +25,10 @@ public struct BeatEvent: Sendable, Equatable, BitwiseCopyable {
     public var bar: Int = 0
     /// Bar within the phrase, 1 ... phrase length (0 when not counted).
     public var phraseBar: Int = 0
+    /// Phrase count, from 1 (0 when not counted).
+    public var phrase: Int = 0
+    /// Beats per bar in force (0 when not counted).
+    public var meter: Int = 0
     /// Whether bar 1 was set by the operator (`downbeat`) or counted from the first beat.
     public var barSource: BarSource = .count
 
@@ -38,12 +42,16 @@ public struct BeatEvent: Sendable, Equatable, BitwiseCopyable {
     public var lead: Double { beatTime - emissionTime }
 
     /// The beat as a JSON line of docs/events.md (schema version 1), with the daemon's host time
-    /// and sequence number when given; ends with a newline.
+    /// and sequence number when given; ends with a newline. Bar fields are there when counted.
     public func jsonLine(hostTime: Double? = nil, seq: Int? = nil) -> String {
         var s = String(cFormat: "{\"v\":1,\"event\":\"beat\",\"time\":%.4f,\"emitted\":%.4f,\"tempo\":%.2f,\"confidence\":%.3f,\"count\":%d,",
                        beatTime, emissionTime, tempo, confidence, count)
         s += predicted ? "\"predicted\":true" : "\"predicted\":false"
         if late { s += ",\"late\":true" }
+        if beatInBar > 0 {
+            s += ",\"beat_in_bar\":\(beatInBar),\"meter\":\(meter),\"bar\":\(bar),\"phrase_bar\":\(phraseBar),\"phrase\":\(phrase)"
+            s += barSource == .operator ? ",\"bar_source\":\"operator\"" : ",\"bar_source\":\"count\""
+        }
         if let hostTime { s += String(cFormat: ",\"host_time\":%.6f", hostTime) }
         if let seq { s += ",\"seq\":\(seq)" }
         return s + "}\n"

@@ -89,46 +89,19 @@ public struct MonitorView: Sendable {
     /// From lock/unlock notices; nil until the first (then the confidence decides).
     public private(set) var locked: Bool?
     /// Lines longer than `maxLineBytes`, and lines that are not JSON objects.
-    public private(set) var overlongLines = 0
+    public var overlongLines: Int { assembler.overlongLines }
     public private(set) var unreadableLines = 0
 
-    private var pending: [UInt8] = []
-    /// Inside an overlong line: bytes are dropped until its newline.
-    private var discarding = false
+    private var assembler = LineAssembler(maxLineBytes: MonitorView.maxLineBytes)
     private var notices: [String] = []
 
     public init() {}
 
     /// Bytes as they come from the socket, in any pieces: complete lines update the view.
     public mutating func ingest(_ bytes: some Collection<UInt8>, now: Int64 = MonotonicClock.nanos()) {
-        var rest = bytes[...]
-        while !rest.isEmpty {
-            guard let newline = rest.firstIndex(of: 0x0A) else {
-                if !discarding {
-                    if pending.count + rest.count > Self.maxLineBytes {
-                        discarding = true
-                        overlongLines += 1
-                        pending.removeAll()
-                    } else {
-                        pending.append(contentsOf: rest)
-                    }
-                }
-                return
-            }
-            let piece = rest[..<newline]
-            rest = rest[rest.index(after: newline)...]
-            if discarding {
-                discarding = false
-            } else if pending.count + piece.count > Self.maxLineBytes {
-                overlongLines += 1
-            } else if pending.isEmpty {
-                line(piece, now: now)
-            } else {
-                pending.append(contentsOf: piece)
-                line(pending, now: now)
-            }
-            pending.removeAll(keepingCapacity: true)
-        }
+        var lines = assembler
+        lines.feed(Array(bytes)[...]) { line($0, now: now) }
+        assembler = lines
     }
 
     private mutating func line(_ bytes: some Collection<UInt8>, now: Int64) {

@@ -1,10 +1,14 @@
 import Glibc
+import Synchronization
 
 /// A UNIX stream socket that serves JSON lines to any number of clients (`tactus monitor`, a
-/// script). Non-blocking throughout: new clients are accepted when lines are written; a client
-/// that cannot take a line at once (slow, gone) is dropped, never waited for. What clients send
-/// is read and discarded, bounded per write, so a chatty client can neither fill our buffers nor
-/// stall us (commands on this socket come with stage control).
+/// script, `tactus ctl`). Non-blocking throughout: new clients are accepted when lines are
+/// written or read; a client that cannot take a line at once (slow, gone) is dropped, never
+/// waited for. What clients send is read in bounded amounts: as command lines (`readLines`, the
+/// control thread) when the socket takes commands, else discarded, so a chatty client can
+/// neither fill our buffers nor stall us. The output thread writes and the control thread reads:
+/// the client list is behind a lock that neither holds for longer than a round of non-blocking
+/// calls.
 ///
 /// The path is the user's: only a stale socket (one nobody answers on) is removed before
 /// binding. A live socket (a second daemon) or anything that is not a socket is an error that
@@ -12,13 +16,29 @@ import Glibc
 public final class LineSocketServer: @unchecked Sendable {
     public let path: String
     private let listener: Int32
-    private var clients: [Int32] = []
+    private struct Client {
+        var fd: Int32
+        var id: Int
+        var lines: LineAssembler
+    }
+    private struct State {
+        var clients: [Client] = []
+        var nextID = 1
+        var dropped = 0
+        var ignoredBytes = 0
+        var scratch = [UInt8](repeating: 0, count: 4096)
+    }
+    private let state = Mutex(State())
     /// Device and inode of the socket we bound, so that deinit unlinks only ours.
     private var boundFile: (dev_t, ino_t) = (0, 0)
-    public private(set) var dropped = 0
-    /// Bytes that clients sent (read and discarded).
-    public private(set) var ignoredBytes = 0
-    private var scratch = [UInt8](repeating: 0, count: 4096)
+    /// Clients dropped because they could not take a line.
+    public var dropped: Int { state.withLock { $0.dropped } }
+    /// Bytes that clients sent and nobody read as commands (discarded).
+    public var ignoredBytes: Int { state.withLock { $0.ignoredBytes } }
+    /// Set before serving: client input is kept for `readLines` instead of being discarded.
+    public var takesCommands = false
+    /// Longest command line kept (longer ones are dropped and counted).
+    public static let maxLineBytes = 1024
 
     /// `mode`: permission bits of the socket file (0660: the daemon's group may connect);
     /// `group`: its group, or nil for the daemon's own.
@@ -54,7 +74,7 @@ public final class LineSocketServer: @unchecked Sendable {
     }
 
     deinit {
-        for c in clients { close(c) }
+        for c in state.withLock({ $0.clients }) { close(c.fd) }
         close(listener)
         removeOwnSocket()
     }
@@ -115,39 +135,95 @@ public final class LineSocketServer: @unchecked Sendable {
         }
     }
 
-    public var clientCount: Int { clients.count }
+    public var clientCount: Int { state.withLock { $0.clients.count } }
 
-    /// Accepts waiting clients, discards what they sent, then writes `text` (whole lines) to every client.
+    /// The descriptors to wait on for input (`poll`): the listener and every client.
+    public func descriptors() -> [Int32] { state.withLock { [listener] + $0.clients.map(\.fd) } }
+
+    /// Accepts waiting clients, then writes `text` (whole lines) to every client; client input is
+    /// discarded here unless the socket takes commands.
     public func write(_ text: String) {
+        state.withLock { s in
+            accept(&s)
+            if !takesCommands { drainInput(&s) }
+            let bytes = Array(text.utf8)
+            guard !bytes.isEmpty else { return }
+            var kept: [Client] = []
+            for c in s.clients where send(bytes, to: c.fd, &s) { kept.append(c) }
+            s.clients = kept
+        }
+    }
+
+    /// Writes `text` to one client (an ack); false when it is gone or could not take it.
+    @discardableResult
+    public func write(_ text: String, toClient id: Int) -> Bool {
+        state.withLock { s in
+            guard let i = s.clients.firstIndex(where: { $0.id == id }) else { return false }
+            if send(Array(text.utf8), to: s.clients[i].fd, &s) { return true }
+            s.clients.remove(at: i)
+            return false
+        }
+    }
+
+    /// Accepts waiting clients and reads what they sent, at most 64 KiB per client per call:
+    /// each complete line goes to `onLine` with the client's id (overlong lines are dropped and
+    /// reported as `nil`). A client that closed is dropped.
+    public func readLines(_ onLine: (Int, ArraySlice<UInt8>?) -> Void) {
+        state.withLock { s in
+            accept(&s)
+            var gone: [Int] = []
+            for i in s.clients.indices {
+                var budget = 65_536
+                while budget > 0 {
+                    let fd = s.clients[i].fd
+                    let n = s.scratch.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+                    if n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) { gone.append(s.clients[i].id); break }
+                    guard n > 0 else { break }
+                    budget -= n
+                    let id = s.clients[i].id
+                    let overlong = s.clients[i].lines.overlongLines
+                    s.clients[i].lines.feed(s.scratch[0..<n]) { onLine(id, $0) }
+                    if s.clients[i].lines.overlongLines != overlong { onLine(id, nil) }
+                }
+            }
+            s.clients.removeAll { c in
+                guard gone.contains(c.id) else { return false }
+                close(c.fd)
+                return true
+            }
+        }
+    }
+
+    private func accept(_ s: inout State) {
         while true {
-            let c = accept(listener, nil, nil)
+            let c = Glibc.accept(listener, nil, nil)
             if c < 0 { break }
             _ = fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK)
             _ = fcntl(c, F_SETFD, FD_CLOEXEC)
-            clients.append(c)
+            s.clients.append(Client(fd: c, id: s.nextID, lines: LineAssembler(maxLineBytes: Self.maxLineBytes)))
+            s.nextID += 1
         }
-        drainInput()
-        let bytes = Array(text.utf8)
-        guard !bytes.isEmpty else { return }
-        clients.removeAll { c in
-            let n = bytes.withUnsafeBytes { Glibc.send(c, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
-            if n == bytes.count { return false }
-            // A partial line would corrupt the stream: a client that cannot keep up is dropped.
-            close(c)
-            dropped += 1
-            return true
-        }
+    }
+
+    /// Sends whole; a client that cannot take it is closed (a partial line would corrupt the
+    /// stream) and counted.
+    private func send(_ bytes: [UInt8], to fd: Int32, _ s: inout State) -> Bool {
+        let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
+        if n == bytes.count { return true }
+        close(fd)
+        s.dropped += 1
+        return false
     }
 
     /// Reads at most 64 KiB per client per call and throws it away (a client that is gone is
     /// dropped by the next failed send).
-    private func drainInput() {
-        for c in clients {
+    private func drainInput(_ s: inout State) {
+        for c in s.clients {
             var budget = 65_536
             while budget > 0 {
-                let n = scratch.withUnsafeMutableBytes { recv(c, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+                let n = s.scratch.withUnsafeMutableBytes { recv(c.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
                 guard n > 0 else { break }  // nothing waiting, or the client closed its sending side
-                ignoredBytes += n
+                s.ignoredBytes += n
                 budget -= n
             }
         }

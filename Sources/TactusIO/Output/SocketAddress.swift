@@ -32,6 +32,38 @@ public struct SocketAddress: @unchecked Sendable {
         }
     }
 
+    /// An address as recvfrom(2) gave it.
+    public init(storage: sockaddr_storage, length: socklen_t) {
+        self.storage = storage
+        self.length = length
+    }
+
+    /// The address bytes (4 for IPv4, 16 for IPv6; empty for other families).
+    public var addressBytes: [UInt8] {
+        var a = storage
+        return withUnsafeBytes(of: &a) { raw in
+            switch family {
+            case AF_INET: Array(raw[4..<8])  // sockaddr_in: family, port, then the address
+            case AF_INET6: Array(raw[8..<24])  // sockaddr_in6: family, port, flowinfo, address
+            default: []
+            }
+        }
+    }
+
+    /// "host:port" or "[v6]:port", numeric.
+    public var description: String {
+        var a = storage
+        var host = [CChar](repeating: 0, count: Int(NI_MAXHOST)), port = [CChar](repeating: 0, count: 16)
+        let rc = withUnsafePointer(to: &a) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                getnameinfo($0, length, &host, socklen_t(host.count), &port, socklen_t(port.count), NI_NUMERICHOST | NI_NUMERICSERV)
+            }
+        }
+        guard rc == 0 else { return "?" }
+        let h = String(cString: host), p = String(cString: port)
+        return family == AF_INET6 ? "[\(h)]:\(p)" : "\(h):\(p)"
+    }
+
     /// connect(2) `fd` to this address; 0 or -1 with errno set.
     public func connect(_ fd: Int32) -> Int32 {
         var a = storage

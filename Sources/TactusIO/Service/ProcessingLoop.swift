@@ -49,6 +49,17 @@ public final class ProcessingLoop: @unchecked Sendable {
     public let repairedSamples = UnsafeAtomic<Int>.create(0)
     /// Stream time (s) of the last sample processed, as a Double bit pattern.
     public let streamTimeBits = UnsafeAtomic<UInt64>.create(0)
+    /// Operator commands (issue 20), applied at period boundaries; nil: none come.
+    public var inbox: ControlInbox?
+    /// The operator's state for the status line: holding, the range's source
+    /// (`StageControl.RangeSource` raw value), meter and the last beat's place in its bar.
+    public let holding = UnsafeAtomic<Bool>.create(false)
+    public let rangeSource = UnsafeAtomic<Int>.create(0)
+    public let meter = UnsafeAtomic<Int>.create(BarCounter.defaultMeter)
+    public let beatInBar = UnsafeAtomic<Int>.create(0)
+    public let bar = UnsafeAtomic<Int>.create(0)
+    /// Commands applied per period at most: a flood waits in the queue, it does not stall a period.
+    public static let commandsPerPeriod = 8
     private var seq = 0
     /// Per-period processing cost (µs) over the run, for the statistics: read through
     /// `finishedCosts`.
@@ -99,6 +110,7 @@ public final class ProcessingLoop: @unchecked Sendable {
         finished.destroy()
         hops.destroy(); droppedEvents.destroy(); heartbeatNanos.destroy(); tempoBits.destroy(); confidenceBits.destroy()
         locked.destroy(); repairedSamples.destroy(); streamTimeBits.destroy()
+        holding.destroy(); rangeSource.destroy(); meter.destroy(); beatInBar.destroy(); bar.destroy()
     }
 
     /// Main thread: offers a new pipeline (built off the hot path); false if one is still pending.
@@ -143,6 +155,7 @@ public final class ProcessingLoop: @unchecked Sendable {
         while withUnsafeMutablePointer(to: &stamp, { channel.stamps.read(into: UnsafeMutableBufferPointer(start: $0, count: 1)) }) == 1 {
             let start = MonotonicClock.nanos()
             swapIfPending()
+            applyCommands()
             let frames = min(stamp.frames, input.count)
             let got = channel.samples.read(into: UnsafeMutableBufferPointer(rebasing: input[0..<frames]))
             process(stamp, samples: UnsafeBufferPointer(rebasing: input[0..<got]))
@@ -176,6 +189,40 @@ public final class ProcessingLoop: @unchecked Sendable {
 
     /// Stream samples before the current pipeline took over (its times start at 0).
     private var streamOffset = 0
+
+    /// Applies waiting commands at this period boundary, each at its arrival mapped to the
+    /// pipeline's stream clock (DESIGN.md, "The control path"). Lock-free, no allocation.
+    private func applyCommands() {
+        guard let inbox else { return }
+        for _ in 0..<Self.commandsPerPeriod {
+            guard let request = inbox.next() else { return }
+            let offset = Double(streamOffset) / rate
+            let last = pipeline.controlState.lastTime
+            var time: Double?
+            if !hostOffset.isNaN {
+                // Within the last two seconds and the period now being processed: a stamp outside
+                // (a clock step, a stalled capture) is taken as now.
+                let t = (Double(request.hostNanos) - hostOffset) / 1e9 - offset
+                time = t >= last - 2 && t <= last + 0.5 ? t : nil
+            }
+            let before = beatTempo()
+            let result = pipeline.control(request.command, at: time)
+            let c = pipeline.controlState
+            inbox.complete(ControlOutcome(request: request, result: result, streamTime: (time ?? max(last, 0)) + offset,
+                                          tempoBefore: before, tempoAfter: beatTempo(), control: c,
+                                          nudge: pipeline.emitter.phaseOffset * 1000))
+            holding.store(c.isHolding, ordering: .relaxed)
+            rangeSource.store(Int(c.rangeSource.rawValue), ordering: .relaxed)
+            meter.store(c.bars.meter, ordering: .relaxed)
+        }
+    }
+
+    /// The tempo the beats follow (BPM): the emitter's anchor, else the tracker's; 0 when none.
+    private func beatTempo() -> Double {
+        let period = pipeline.emitter.anchor.period
+        if period.isFinite && period > 0 && pipeline.emitter.anchor.time.isFinite { return 60 / period }
+        return Double(bitPattern: tempoBits.load(ordering: .relaxed))
+    }
 
     private func process(_ stamp: CaptureStamp, samples: UnsafeBufferPointer<Float>) {
         let devRate = channel.sampleRate.load(ordering: .acquiring)
@@ -221,6 +268,8 @@ public final class ProcessingLoop: @unchecked Sendable {
             confidenceBits.store(r.tracker.confidence.bitPattern, ordering: .relaxed)
             locked.store(r.locked, ordering: .relaxed)
             guard var e = r.event else { return }
+            beatInBar.store(e.beatInBar, ordering: .relaxed)
+            bar.store(e.bar, ordering: .relaxed)
             e.beatTime += offsetSeconds
             e.emissionTime += offsetSeconds
             seq += 1

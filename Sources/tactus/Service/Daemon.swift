@@ -23,6 +23,8 @@ final class Daemon {
     private var output: EventWriter
     private var midi: MIDIClockOutput?
     private let stopMIDI = UnsafeAtomic<Bool>.create(false)
+    private var control: ControlServer?
+    private let stopControl = UnsafeAtomic<Bool>.create(false)
 
     init(config: TactusConfig, configPath: String, settings: [String], speed: Double, log: Logger) throws {
         self.config = config
@@ -79,15 +81,18 @@ final class Daemon {
                 throw ExitCodeError.config
             }
         }
+        control = Self.controlServer(config, socket: output.socket, inbox: processing, output: output, log: log)
         let (processing, channel, written) = (processing, channel, output.written)
         output.status = { [unowned output] in
             String(cFormat: "{\"v\":1,\"event\":\"status\",\"tempo\":%.2f,\"confidence\":%.3f,\"beats\":%d,\"xruns\":%d,"
-                   + "\"dropped\":%d,\"output_errors\":%d}",
+                   + "\"dropped\":%d,\"output_errors\":%d,\"meter\":%d,\"beat_in_bar\":%d,\"bar\":%d",
                    Double(bitPattern: processing.tempoBits.load(ordering: .relaxed)),
                    Double(bitPattern: processing.confidenceBits.load(ordering: .relaxed)),
                    written.load(ordering: .relaxed), channel.xruns.load(ordering: .relaxed),
                    channel.droppedPeriods.load(ordering: .relaxed) + processing.droppedEvents.load(ordering: .relaxed),
-                   output.outputErrors)
+                   output.outputErrors, processing.meter.load(ordering: .relaxed),
+                   processing.beatInBar.load(ordering: .relaxed), processing.bar.load(ordering: .relaxed))
+                + ",\"mode\":\"\(Self.mode(processing))\"}"
         }
         let rate = Int(config.features.sampleRate)
         switch config.capture.source {
@@ -125,7 +130,46 @@ final class Daemon {
         log.info("model: \(model.map { "\(config.modelPath) (\($0.networks.count) networks\($0.onsetMix > 0 ? ", onset mix \($0.onsetMix)" : ""))" } ?? "none, spectral-flux onset fallback"); emission \(config.emission.mode.rawValue), lead \(Int(config.emission.lead * 1000)) ms")
     }
 
-    deinit { stopCapture.destroy(); stopProcessing.destroy(); stopOutput.destroy(); stopMIDI.destroy() }
+    deinit { stopCapture.destroy(); stopProcessing.destroy(); stopOutput.destroy(); stopMIDI.destroy(); stopControl.destroy() }
+
+    /// The control thread's server (issue 20), wired to the processing loop and the outputs. A
+    /// listen address that cannot be bound (a second daemon, a port in use) is logged and OSC
+    /// control is off: the beats matter more than the buttons.
+    private static func controlServer(_ config: TactusConfig, socket: LineSocketServer?, inbox processing: ProcessingLoop,
+                                      output: EventWriter, log: Logger) -> ControlServer? {
+        let inbox = ControlInbox()
+        inbox.wake = { [processing] in processing.pokeOutput() }
+        processing.inbox = inbox
+        output.controlInbox = inbox
+        output.logControl = { [log] in log.notice("\($0)") }
+        let c = config.control
+        let commandSocket = c.socketCommands ? socket : nil
+        // Checked with the configuration (Preflight), so this parses.
+        let allow = (try? AddressFilter(c.allow)) ?? (try! AddressFilter(""))
+        var server: ControlServer?
+        do {
+            server = try ControlServer(listen: c.listen, allow: allow, maxRate: c.maxRate, socket: commandSocket, inbox: inbox)
+        } catch {
+            log.error("\(error); OSC control is off (the socket still takes commands)")
+            server = try? ControlServer(listen: "", allow: allow, maxRate: c.maxRate, socket: commandSocket, inbox: inbox)
+        }
+        guard let server, !(c.listen.isEmpty && commandSocket == nil) else { return nil }
+        server.report = { [log] in log.warning("\($0)") }
+        output.controlServer = server
+        var inputs: [String] = []
+        if server.boundPort > 0 {
+            inputs.append("OSC on \(c.listen)" + (c.allow.isEmpty ? " (loopback only)" : " (loopback and \(c.allow))"))
+        }
+        if let commandSocket { inputs.append("the socket \(commandSocket.path)") }
+        if !inputs.isEmpty { log.info("control: commands from \(inputs.joined(separator: " and "))") }
+        return server
+    }
+
+    /// following, held, or range-locked (a tempo range from the operator or from half/double).
+    static func mode(_ processing: ProcessingLoop) -> String {
+        if processing.holding.load(ordering: .relaxed) { return "held" }
+        return processing.rangeSource.load(ordering: .relaxed) != 0 ? "range-locked" : "following"
+    }
 
     struct Summary {
         var json: String
@@ -144,7 +188,9 @@ final class Daemon {
         let capture = CaptureThread(source: source, channel: channel, stop: stopCapture,
                                     priority: config.capture.realtimePriority)
         let m = midi.map { midi in NamedThread(name: "tactus-midi") { [stopMIDI] in midi.run(stop: stopMIDI) } }
+        let c = control.map { control in NamedThread(name: "tactus-control") { [stopControl] in control.run(stop: stopControl) } }
         m?.start()
+        c?.start()
         p.start()
         o.start()
         capture.start()
@@ -177,6 +223,8 @@ final class Daemon {
         }
         notifier.notify("STOPPING=1")
         announce(.info, "stopping", "stopping (\(reason))", [("reason", DaemonNotice.quoted(reason))])
+        stopControl.store(true, ordering: .relaxed)
+        _ = c?.join(timeout: 1)
         stopCapture.store(true, ordering: .relaxed)
         if !capture.join(timeout: 1) { log.warning("capture thread did not stop within 1 s") }
         stopProcessing.store(true, ordering: .relaxed)
@@ -254,7 +302,7 @@ final class Daemon {
     /// Keys a reload cannot apply while running: the capture, the feature stage, the service,
     /// the socket and the MIDI clock.
     static func needsRestart(_ key: String) -> Bool {
-        ["capture.", "features.", "service.log_level", "output.jsonl_socket", "output.midi_"].contains { key.hasPrefix($0) }
+        ["capture.", "features.", "service.log_level", "output.jsonl_socket", "output.midi_", "control."].contains { key.hasPrefix($0) }
     }
 
     /// Keys the processing pipeline reads; emission keys other than these can be retuned in place.

@@ -1,4 +1,5 @@
 import Glibc
+import TactusCore
 
 /// A state change of the daemon as a JSON line (docs/events.md, "Notices"): device opened, lost
 /// or unavailable, capture gap, tempo lock and unlock, output target failing and recovering,
@@ -19,19 +20,5 @@ struct DaemonNotice {
     }
 
     /// A JSON string literal.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for u in text.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20: out += String(cFormat: "\\u%04x", u.value)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
-    }
+    static func quoted(_ text: String) -> String { JSONString.quoted(text) }
 }

@@ -25,6 +25,11 @@ final class EventWriter: @unchecked Sendable {
     var socket: LineSocketServer?
     /// The MIDI clock thread, handed every beat.
     var midi: MIDIClockOutput?
+    /// Operator commands: outcomes to report, and the server that answers OSC senders.
+    var controlInbox: ControlInbox?
+    var controlServer: ControlServer?
+    /// Logs what a command did (notice level).
+    var logControl: (String) -> Void = { _ in }
     var jsonUDP: UDPSender?
     /// A status line (JSON object) sent to the socket and UDP every `statusInterval` s.
     var status: (() -> String)?
@@ -231,6 +236,7 @@ final class EventWriter: @unchecked Sendable {
             sendDueReleases()
             sendStatusIfDue()
             sendPhaseIfDue()
+            reportControlOutcomes()
             writeLines(takeNotices())
             if n == 0 {
                 if stop.load(ordering: .relaxed) {
