@@ -2,7 +2,8 @@
 # Fuzzes the parsers of untrusted input with libFuzzer (+ AddressSanitizer): the weight-file
 # decoder, the TOML configuration, the audio file reader (libsndfile + our header checks + soxr),
 # the AppleMIDI session packets of RTP-MIDI and the daemon's JSON lines as `tactus monitor` reads
-# them (MonitorView), and what a client writes to the daemon's socket (socket). Seeds in fuzz/corpus/<target> (read only); new inputs go to a temporary
+# them (MonitorView), what a client writes to the daemon's socket (socket: command lines) and OSC
+# control datagrams (control). Seeds in fuzz/corpus/<target> (read only); new inputs go to a temporary
 # directory; a crash is saved to fuzz/crashes/ and fails the run. Links with lld (the Swift
 # toolchain's; TACTUS_FUZZ_TARGETS picks targets, e.g. "monitor config").
 #
@@ -15,7 +16,7 @@ swift build --product tactus-fuzz --scratch-path .build-fuzz -Xswiftc -sanitize=
 binary=.build-fuzz/debug/tactus-fuzz
 mkdir -p fuzz/crashes
 status=0
-targets=${TACTUS_FUZZ_TARGETS:-weights config audio applemidi monitor socket}
+targets=${TACTUS_FUZZ_TARGETS:-weights config audio applemidi monitor socket control}
 for target in $targets; do
     work=$(mktemp -d)
     leaks=1

@@ -3,7 +3,8 @@
 // packets that arrive from the network and the JSON lines `tactus monitor` reads from the
 // daemon's socket. Built by tools/fuzz.sh with -sanitize=fuzzer,address -DFUZZING; the target is
 // chosen by the TACTUS_FUZZ_TARGET environment variable (weights | config | audio | applemidi |
-// monitor | socket: bytes a client writes to the daemon's JSON-line socket).
+// monitor | socket: bytes a client writes to the daemon's JSON-line socket, read as command lines |
+// control: an OSC datagram to control.listen, and the same bytes as command text).
 import Foundation
 import Glibc
 import TactusCore
@@ -17,6 +18,7 @@ let audioScratch = NSTemporaryDirectory() + "tactus-fuzz-audio-\(getpid())"
 let socketPair: (LineSocketServer, Int32) = {
     let path = "/tmp/tactus-fuzz-\(getpid()).sock"
     let server = try! LineSocketServer(path: path)
+    server.takesCommands = true
     let client = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
     var addr = sockaddr_un()
     addr.sun_family = sa_family_t(AF_UNIX)
@@ -79,15 +81,46 @@ func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         _ = view.render(now: .max)
         _ = view.takeNotices()
     case "socket":
-        // What a client writes to the daemon's JSON-line socket: read and discarded, bounded, and
-        // the client still gets its lines afterwards (no parser yet: stage control adds one).
+        // What a client writes to the daemon's JSON-line socket: read as bounded command lines,
+        // each decoded (or refused with a reason), and the client still gets its lines afterwards.
         let (server, client) = socketPair
         _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL)) }
+        server.readLines { _, line in
+            guard let line else { return }
+            if case .success(let d) = ControlWire.decode(jsonLine: line) {
+                // What decodes must travel: encoded again, it decodes to the same command.
+                let again = ControlWire.decode(jsonLine: Array(ControlWire.jsonLine(d.command, id: "x").utf8.dropLast())[...])
+                guard case .success(let e) = again, e.command == d.command else {
+                    fatalError("JSON command not stable: \(d.command)")
+                }
+            }
+        }
         server.write("{\"v\":1}\n")
         var line = [UInt8](repeating: 0, count: 64)
         guard server.clientCount == 1, recv(client, &line, line.count, Int32(MSG_DONTWAIT)) == 8 else {
             fatalError("the socket client lost its lines after sending \(bytes.count) bytes")
         }
+    case "control":
+        // An OSC datagram to control.listen: decoded, each message read as a command or refused
+        // with a reason; a command read must survive its own encoding (OSC and text).
+        if let packet = OSCPacket.decode(bytes) {
+            var results: [Result<ControlCommand, ControlParseError>] = []
+            ControlWire.decode(osc: packet, into: &results)
+            for case .success(let c) in results {
+                guard (try? ControlCommand(words: c.words)) == c else { fatalError("command text not stable: \(c)") }
+                var again: [Result<ControlCommand, ControlParseError>] = []
+                ControlWire.decode(osc: ControlWire.osc(c), into: &again)
+                guard again.count == 1, case .success(let d) = again[0], d.words == c.words else {
+                    fatalError("OSC command not stable: \(c)")
+                }
+            }
+        }
+        // The same bytes as typed words (`tactus ctl`, `track --control`).
+        let words = String(decoding: bytes, as: UTF8.self).split(separator: " ").map(String.init)
+        if let c = try? ControlCommand(words: words), (try? ControlCommand(words: c.words)) != c {
+            fatalError("command text not stable: \(c)")
+        }
+        _ = try? TimedCommand(text: String(decoding: bytes, as: UTF8.self))
     case "config":
         _ = try? ConfigFile.parse(String(decoding: bytes, as: UTF8.self), path: "fuzz.toml")
     default:

@@ -56,12 +56,22 @@ struct TrackCommand: ParsableCommand {
     @Option(name: .customLong("set"), help: "Set a parameter, KEY=VALUE (see 'tactus params'); repeatable.")
     var settings: [String] = []
 
+    @Option(name: .customLong("control"),
+            help: "An operator command at a time, SECONDS:COMMAND (10:half, 12.5:nudge -10; see 'tactus ctl'); repeatable.")
+    var controlTexts: [String] = []
+
+    /// `--control` parsed (validate() has checked them).
+    private var controls: [TimedCommand] { controlTexts.compactMap { try? TimedCommand(text: $0) } }
+
     func validate() throws {
         if model != nil && noModel { throw ValidationError("--model and --no-model exclude each other") }
         if inputs.isEmpty && !example { throw ValidationError("give audio files or directories, or --example") }
         if example && !inputs.isEmpty { throw ValidationError("--example takes no input files") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if reference != nil && plot == nil { throw ValidationError("--reference goes with --plot") }
+        for text in controlTexts {
+            do { _ = try TimedCommand(text: text) } catch { throw ValidationError("--control: \(error)") }
+        }
     }
 
     func run() throws {
@@ -90,7 +100,7 @@ struct TrackCommand: ParsableCommand {
         let signal = ExampleSignal()
         let frames = try activations.map { try ActivationsWriter(path: $0) }
         let result = try FileTracker.track(samples: signal.samples, config: config, model: spec,
-                                           keepFrames: plot != nil, onFrame: frames?.add)
+                                           keepFrames: plot != nil, controls: controls, onFrame: frames?.add)
         try Console.output(BeatWriter(format: format).render(result.beats))
         try frames?.finish()
         if let plot { try writePlot(result, title: "tactus: embedded example (120 BPM)", reference: signal.beats, to: plot) }
@@ -114,7 +124,8 @@ struct TrackCommand: ParsableCommand {
         }
         let frames = try activations.map { try ActivationsWriter(path: $0) }
         let result: TrackResult
-        do { result = try FileTracker.track(path: files[0], config: config, model: spec, keepFrames: true, onFrame: frames?.add) }
+        do { result = try FileTracker.track(path: files[0], config: config, model: spec, keepFrames: true,
+                                                    controls: controls, onFrame: frames?.add) }
         catch { Console.error("\(error)"); throw ExitCode(1) }
         try Console.output(BeatWriter(format: format).render(result.beats))
         try frames?.finish()
@@ -165,7 +176,8 @@ struct TrackCommand: ParsableCommand {
                 if i >= files.count { break }
                 let r = Result {
                     let frames = try activationFiles.map { try ActivationsWriter(path: $0[i]) }
-                    let result = try FileTracker.track(path: files[i], config: config, model: model, onFrame: frames?.add)
+                    let result = try FileTracker.track(path: files[i], config: config, model: model, controls: controls,
+                                                       onFrame: frames?.add)
                     try frames?.finish()
                     return result
                 }

@@ -33,8 +33,10 @@ public struct MIDIClockEvent: Sendable, Equatable {
 /// MIDI clock (24 ticks per beat) driven by the tracker's beats, not by detections: a phase-locked
 /// tick grid that each predicted beat pulls towards its time. The period changes by at most
 /// `maxChangePerBeat` per beat, so followers stay locked; Start falls on a beat; a phase error
-/// beyond a quarter beat re-aligns with Song Position Pointer and Continue; Stop when the beats
-/// stop (no beat for two periods) or on `stop(at:)`. Pure: times in, timed messages out.
+/// beyond a quarter beat re-aligns with Song Position Pointer and Continue; so does a song
+/// position that disagrees with the operator's bars (issue 20: followers' bar 1 is the
+/// operator's downbeat); Stop when the beats stop (no beat for two periods) or on `stop(at:)`.
+/// Pure: times in, timed messages out.
 public struct MIDIClockGenerator: Sendable {
     public static let ticksPerBeat = 24
     /// Largest relative change of the tick period per beat.
@@ -52,18 +54,34 @@ public struct MIDIClockGenerator: Sendable {
         self.maxChangePerBeat = maxChangePerBeat
     }
 
+    /// The song position (in beats) of a beat in bar `bar` (from 1), beat `beatInBar` (from 1) of
+    /// `meter`, wrapped to whole bars so that it fits Song Position's 14 bits of 16th notes.
+    public static func songBeat(bar: Int, beatInBar: Int, meter: Int) -> Int? {
+        guard meter > 0, bar > 0, (1...meter).contains(beatInBar) else { return nil }
+        let bars = max(1, 0x3FFF / (4 * meter))
+        return ((bar - 1) % bars) * meter + beatInBar - 1
+    }
+
     /// A beat from the emitter (its time and tempo); only predicted beats steer the clock.
-    public mutating func beat(at time: Double, tempo: Double, predicted: Bool) {
+    /// `songBeat`: its song position in beats when the operator set the bars (`songBeat(...)`).
+    public mutating func beat(at time: Double, tempo: Double, predicted: Bool, songBeat: Int? = nil) {
         guard predicted, tempo > 0 else { return }
         let target = 60 / tempo / Double(Self.ticksPerBeat)
         lastBeat = time
         guard running else {
-            // Start on this beat: Start just before its tick.
             running = true
             tickPeriod = target
             nextTick = time
-            ticks = 0
-            pending.append(MIDIClockEvent(kind: .start, time: time))
+            if let songBeat, songBeat > 0 {
+                // Start mid-song: followers go to the position and play on from this beat.
+                ticks = songBeat * Self.ticksPerBeat
+                pending.append(MIDIClockEvent(kind: .songPosition(songBeat * 4), time: time))
+                pending.append(MIDIClockEvent(kind: .continue, time: time))
+            } else {
+                // Start on this beat: Start just before its tick.
+                ticks = 0
+                pending.append(MIDIClockEvent(kind: .start, time: time))
+            }
             return
         }
         // The tick of the grid nearest to this beat should fall on it.
@@ -73,14 +91,16 @@ public struct MIDIClockGenerator: Sendable {
         let onBeatTick = Int(beatsIn) * Self.ticksPerBeat
         let gridTime = nextTick + Double(onBeatTick - ticks) * tickPeriod
         let error = time - gridTime
-        if abs(error) > 0.25 * 60 / tempo {
-            // Lost phase: stop, say where we are, continue on this beat.
-            let position = (onBeatTick / Self.ticksPerBeat) * 4
+        let gridBeat = onBeatTick / Self.ticksPerBeat
+        if abs(error) > 0.25 * 60 / tempo || (songBeat.map { $0 != gridBeat } ?? false) {
+            // Lost phase, or the operator moved bar 1: stop, say where we are, continue on this beat.
+            let beatPosition = songBeat ?? gridBeat
+            let position = beatPosition * 4
             pending.append(MIDIClockEvent(kind: .stop, time: max(nextTick - tickPeriod, time - 0.001)))
             pending.append(MIDIClockEvent(kind: .songPosition(position), time: time))
             pending.append(MIDIClockEvent(kind: .continue, time: time))
             nextTick = time
-            ticks = onBeatTick
+            ticks = beatPosition * Self.ticksPerBeat
             tickPeriod = target
             return
         }

@@ -90,3 +90,24 @@ public struct ControlParseError: Error, Equatable, CustomStringConvertible {
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
+
+/// A command at a time on the stream clock, for file mode (`tactus track --control 10:half`):
+/// the operator's buttons replayed on a recording.
+public struct TimedCommand: Sendable, Equatable {
+    public var time: Double
+    public var command: ControlCommand
+
+    public init(time: Double, command: ControlCommand) {
+        self.time = time
+        self.command = command
+    }
+
+    /// "SECONDS:COMMAND [ARGS]", e.g. "10:half", "12.5:nudge -10", "3:range 80 100".
+    public init(text: String) throws(ControlParseError) {
+        guard let colon = text.firstIndex(of: ":"), let t = Double(text[..<colon]), t.isFinite, t >= 0 else {
+            throw ControlParseError("'\(ControlCommand.shown(text))': expected SECONDS:COMMAND, e.g. 10:half or 12.5:nudge -10")
+        }
+        time = t
+        command = try ControlCommand(words: text[text.index(after: colon)...].split(separator: " ").map(String.init))
+    }
+}

@@ -26,7 +26,7 @@ public final class ControlServer: @unchecked Sendable {
     public static let maxDatagram = 4096
     private var buffer = [UInt8](repeating: 0, count: 65_536)
     private var pendingReport: (count: Int, last: String) = (0, "")
-    private var lastReport: Int64 = .min
+    private var lastReport: Int64 = -1_000_000_000_000
 
     /// `listen`: "host:port" with a numeric host, or empty for no OSC input; `socket`: the
     /// JSON-line socket, when it takes commands. Throws when the address cannot be bound.

@@ -23,6 +23,12 @@ public struct MonitorEvent: Decodable, Equatable, Sendable {
     public var message: String?
     /// Stream time of a notice (s), finite and within ±1e9.
     public var time: Field<Double> = .absent
+    /// The operator's mode (status lines): following, held or range-locked.
+    public var mode: Field<String> = .absent
+    /// The beat's place in its bar (beats and status lines): 1 ... meter ≤ 64, bar count.
+    public var beatInBar: Field<Int> = .absent
+    public var meter: Field<Int> = .absent
+    public var bar: Field<Int> = .absent
 
     public init() {}
 
@@ -33,7 +39,8 @@ public struct MonitorEvent: Decodable, Equatable, Sendable {
     }
 
     private enum Key: String, CodingKey {
-        case event, predicted, tempo, confidence, beats, xruns, dropped, kind, message, time
+        case event, predicted, tempo, confidence, beats, xruns, dropped, kind, message, time, mode, meter, bar
+        case beatInBar = "beat_in_bar"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -49,6 +56,15 @@ public struct MonitorEvent: Decodable, Equatable, Sendable {
         beats = Self.count(c, .beats)
         xruns = Self.count(c, .xruns)
         dropped = Self.count(c, .dropped)
+        bar = Self.count(c, .bar)
+        meter = Self.count(c, .meter)
+        beatInBar = Self.count(c, .beatInBar)
+        if case .value(let m) = meter, m > 64 { meter = .invalid }
+        if case .value(let b) = beatInBar, b > 64 { beatInBar = .invalid }
+        if c.contains(.mode) {
+            let m = try? c.decode(String.self, forKey: .mode)
+            mode = m.map { ["following", "held", "range-locked"].contains($0) } == true ? .value(m!) : .invalid
+        }
     }
 
     private static func number(_ c: KeyedDecodingContainer<Key>, _ key: Key,
@@ -80,6 +96,11 @@ public struct MonitorView: Sendable {
     /// nil: the last value received was unusable; shown as "—" until a good one comes.
     public private(set) var tempo: Double? = 0
     public private(set) var confidence: Double? = 0
+    /// The operator's mode and the last beat's place in its bar (0: not known yet).
+    public private(set) var mode: String? = "following"
+    public private(set) var beatInBar: Int? = 0
+    public private(set) var meter: Int? = 0
+    public private(set) var bar: Int? = 0
     public private(set) var beats: Int? = 0
     public private(set) var xruns: Int? = 0
     public private(set) var dropped: Int? = 0
@@ -121,7 +142,11 @@ public struct MonitorView: Sendable {
             lastBeat = now
             lastPredicted = e.predicted ?? false
             Self.apply(e.tempo, to: &tempo)
+            Self.apply(e.beatInBar, to: &beatInBar)
+            Self.apply(e.meter, to: &meter)
+            Self.apply(e.bar, to: &bar)
         case "status":
+            Self.apply(e.mode, to: &mode)
             Self.apply(e.tempo, to: &tempo)
             Self.apply(e.confidence, to: &confidence)
             Self.apply(e.beats, to: &beats)
@@ -182,7 +207,12 @@ public struct MonitorView: Sendable {
         let conf = confidence.map { String(cFormat: " %.2f  ", $0) } ?? "    —  "
         let counts = "  beats \(Self.count(beats))  xruns \(Self.count(xruns))  dropped \(Self.count(dropped))   "
         let skipped = overlongLines &+ unreadableLines
-        return flash + bpm + phase + "  confidence " + bar + conf + lock + counts
+        let place = if let b = beatInBar, let m = meter, let n = self.bar, b > 0, m > 0 {
+            "  bar \(n) beat \(b)/\(m)"
+        } else {
+            beatInBar == nil || meter == nil || self.bar == nil ? "  bar —" : ""
+        }
+        return flash + bpm + phase + "  confidence " + bar + conf + lock + "  " + (mode ?? "—") + place + counts
             + (skipped > 0 ? "bad lines \(skipped)   " : "")
     }
 

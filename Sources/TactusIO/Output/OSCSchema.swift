@@ -6,6 +6,9 @@ public struct OSCSchema: Sendable {
     public let preset: OSCPreset
     public let timetags: Bool
     public let qlcPath: String
+    /// QLC+'s bar and phrase buttons (empty: not sent).
+    public let qlcBarPath: String
+    public let qlcPhrasePath: String
     public let ma3Command: String
     /// How long after the beat QLC+'s button is released (s), by default (`+release=`).
     public static let qlcRelease = 0.05
@@ -18,8 +21,11 @@ public struct OSCSchema: Sendable {
     public let lead: Double?
 
     public init(preset: OSCPreset, timetags: Bool = true, qlcPath: String = "/tactus/beat",
+                qlcBarPath: String = "/tactus/bar", qlcPhrasePath: String = "/tactus/phrase",
                 ma3Command: String = "Master 3.1 At BPM %bpm", lead: Double? = nil, release: Double = Self.qlcRelease) {
         self.preset = preset
+        self.qlcBarPath = qlcBarPath
+        self.qlcPhrasePath = qlcPhrasePath
         self.lead = lead
         self.release = release
         self.timetags = timetags
@@ -50,22 +56,39 @@ public struct OSCSchema: Sendable {
     /// Packets to send now for a beat (`beatUnixTime`: the beat on the wall clock), and packets to
     /// send `qlcRelease` s later (QLC+'s release).
     public mutating func packets(for e: BeatEvent, beatUnixTime: Double) -> (now: [OSCPacket], later: [OSCPacket]) {
+        let barStart = e.beatInBar == 1
+        let phraseStart = barStart && e.phraseBar == 1
         switch preset {
         case .generic:
-            let beat = OSCPacket.message(address: "/tactus/beat", arguments: [
+            // The beat in its bar is the 5th argument: receivers that read four ignore it.
+            var args: [OSCArgument] = [
                 .int32(Int32(truncatingIfNeeded: e.count)), .float32(Float(e.tempo)), .float32(Float(e.confidence)),
                 .bool(e.predicted),
-            ])
-            let tempo = OSCPacket.message(address: "/tactus/tempo", arguments: [.float32(Float(e.tempo))])
-            guard timetags && e.predicted else { return ([beat, tempo], []) }
-            return ([.bundle(timetag: OSCTimeTag(unixTime: beatUnixTime), elements: [beat, tempo])], [])
+            ]
+            if e.beatInBar > 0 { args.append(.int32(Int32(truncatingIfNeeded: e.beatInBar))) }
+            var messages: [OSCPacket] = [
+                .message(address: "/tactus/beat", arguments: args),
+                .message(address: "/tactus/tempo", arguments: [.float32(Float(e.tempo))]),
+            ]
+            if barStart { messages.append(.message(address: "/tactus/bar", arguments: [.int32(Int32(truncatingIfNeeded: e.bar))])) }
+            if phraseStart {
+                messages.append(.message(address: "/tactus/phrase", arguments: [.int32(Int32(truncatingIfNeeded: e.phrase))]))
+            }
+            guard timetags && e.predicted else { return (messages, []) }
+            return ([.bundle(timetag: OSCTimeTag(unixTime: beatUnixTime), elements: messages)], [])
         case .qlcplus:
-            return ([.message(address: qlcPath, arguments: [.float32(1)])],
-                    [.message(address: qlcPath, arguments: [.float32(0)])])
+            var paths = [qlcPath]
+            if barStart && !qlcBarPath.isEmpty { paths.append(qlcBarPath) }
+            if phraseStart && !qlcPhrasePath.isEmpty { paths.append(qlcPhrasePath) }
+            return (paths.map { .message(address: $0, arguments: [.float32(1)]) },
+                    paths.map { .message(address: $0, arguments: [.float32(0)]) })
         case .resolume:
             let normalised = Float(min(max((e.tempo - 20) / 480, 0), 1))
             var out: [OSCPacket] = [.message(address: "/composition/tempocontroller/tempo", arguments: [.float32(normalised)])]
-            if e.predicted && !wasPredicting {
+            // Resync puts Resolume's bar start on this beat: on the first predicted beat, then,
+            // once the operator set the downbeat, on each phrase's first beat (its bar 1).
+            let operatorBars = e.barSource == .operator
+            if e.predicted && ((!wasPredicting && !operatorBars) || (operatorBars && phraseStart)) {
                 out.append(.message(address: "/composition/tempocontroller/resync", arguments: [.int32(1)]))
             }
             wasPredicting = e.predicted

@@ -15,12 +15,14 @@ public struct TrackResult: Sendable {
 /// File mode: runs samples from a file (or memory) through the same core pipeline the daemon uses.
 public enum FileTracker {
     /// `onFrame` sees every frame as it is made (`--activations` streams them to its file
-    /// instead of holding hours of frames in memory).
+    /// instead of holding hours of frames in memory). `controls`: operator commands, each applied
+    /// after the first frame at or past its time.
     public static func track(path: String, config: TactusConfig, model: ModelSpec?, keepFrames: Bool = false,
+                             controls: [TimedCommand] = [],
                              onFrame: ((FrameResult) -> Void)? = nil) throws -> TrackResult {
         let pipeline = try BeatPipeline(config: config, model: model)
         let reader = try AudioFileReader(path: path)
-        var collector = Collector(keepFrames: keepFrames, onFrame: onFrame)
+        var collector = Collector(keepFrames: keepFrames, pipeline: pipeline, controls: controls, onFrame: onFrame)
         try reader.read(resampledTo: config.features.sampleRate) { block in
             pipeline.process(block) { collector.add($0) }
         }
@@ -30,9 +32,10 @@ public enum FileTracker {
     }
 
     public static func track(samples: [Float], config: TactusConfig, model: ModelSpec?, keepFrames: Bool = false,
+                             controls: [TimedCommand] = [],
                              onFrame: ((FrameResult) -> Void)? = nil) throws -> TrackResult {
         let pipeline = try BeatPipeline(config: config, model: model)
-        var collector = Collector(keepFrames: keepFrames, onFrame: onFrame)
+        var collector = Collector(keepFrames: keepFrames, pipeline: pipeline, controls: controls, onFrame: onFrame)
         samples.withUnsafeBufferPointer { all in pipeline.process(all) { collector.add($0) } }
         var result = collector.result(samples: pipeline.framer.samplesConsumed, rate: config.features.sampleRate)
         result.repairedSamples = pipeline.framer.repairedSamples
@@ -42,11 +45,15 @@ public enum FileTracker {
     private struct Collector {
         let keepFrames: Bool
         let onFrame: ((FrameResult) -> Void)?
+        let pipeline: BeatPipeline
+        var controls: ArraySlice<TimedCommand>
         var beats: [BeatEvent] = []
         var frames: [FrameResult] = []
 
-        init(keepFrames: Bool, onFrame: ((FrameResult) -> Void)?) {
+        init(keepFrames: Bool, pipeline: BeatPipeline, controls: [TimedCommand], onFrame: ((FrameResult) -> Void)?) {
             self.keepFrames = keepFrames
+            self.pipeline = pipeline
+            self.controls = controls.sorted { $0.time < $1.time }[...]
             self.onFrame = onFrame
         }
 
@@ -54,6 +61,11 @@ public enum FileTracker {
             if keepFrames { frames.append(r) }
             onFrame?(r)
             if let event = r.event { beats.append(event) }
+            // At the hop boundary after this frame, as the daemon applies them.
+            while let c = controls.first, c.time <= r.time {
+                pipeline.control(c.command, at: c.time)
+                controls = controls.dropFirst()
+            }
         }
 
         func result(samples: Int, rate: Double) -> TrackResult {

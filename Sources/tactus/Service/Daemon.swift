@@ -158,7 +158,9 @@ final class Daemon {
         output.controlServer = server
         var inputs: [String] = []
         if server.boundPort > 0 {
-            inputs.append("OSC on \(c.listen)" + (c.allow.isEmpty ? " (loopback only)" : " (loopback and \(c.allow))"))
+            // The port bound (port 0 in control.listen asks the system for one).
+            let host = c.listen[..<(c.listen.lastIndex(of: ":") ?? c.listen.endIndex)]
+            inputs.append("OSC on \(host):\(server.boundPort)" + (c.allow.isEmpty ? " (loopback only)" : " (loopback and \(c.allow))"))
         }
         if let commandSocket { inputs.append("the socket \(commandSocket.path)") }
         if !inputs.isEmpty { log.info("control: commands from \(inputs.joined(separator: " and "))") }
@@ -281,7 +283,8 @@ final class Daemon {
         return try OSCTargetSpec.list(output.oscTargets).map { spec in
             (try UDPSender(target: spec.address, ttl: output.oscTTL, interface: output.oscInterface),
              OSCSchema(preset: spec.preset, timetags: spec.timetags ?? output.oscTimetags,
-                       qlcPath: output.qlcPath, ma3Command: output.ma3Command,
+                       qlcPath: output.qlcPath, qlcBarPath: output.qlcBarPath, qlcPhrasePath: output.qlcPhrasePath,
+                       ma3Command: output.ma3Command,
                        lead: OSCSchema.sendLead(preset: spec.preset, lead: spec.lead, emissionLead: config.emission.lead),
                        release: spec.release ?? OSCSchema.qlcRelease))
         }

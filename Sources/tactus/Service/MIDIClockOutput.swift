@@ -60,7 +60,10 @@ final class MIDIClockOutput: @unchecked Sendable {
         var event = DaemonEvent.empty
         while true {
             while withUnsafeMutablePointer(to: &event, { beats.read(into: UnsafeMutableBufferPointer(start: $0, count: 1)) }) == 1 {
-                generator.beat(at: Double(event.beatHostNanos) / 1e9, tempo: event.event.tempo, predicted: event.event.predicted)
+                let e = event.event
+                let song = e.barSource == .operator
+                    ? MIDIClockGenerator.songBeat(bar: e.bar, beatInBar: e.beatInBar, meter: e.meter) : nil
+                generator.beat(at: Double(event.beatHostNanos) / 1e9, tempo: e.tempo, predicted: e.predicted, songBeat: song)
             }
             let now = MonotonicClock.nanos()
             rtp?.service(nowNanos: now)
