@@ -164,6 +164,9 @@ import Testing
             "[output]\njsonl_socket_mode = \"999\"\n",
             "[output]\njsonl_socket_group = \"tactus-no-such-group\"\n",
             "[features]\nbands_per_octave = 6\n",
+            "[control]\nlisten = \"localhost:7710\"\n",
+            "[control]\nallow = \"192.168.1.0/40\"\n",
+            "[output]\nqlc_bar_path = \"bar\"\n",
             "[tracker]\nmin_bpm = 60\nmax_bpm = 180\n",
         ]
         for (i, text) in extra.enumerated() {

@@ -12,6 +12,15 @@ import Testing
         #expect(p.map(\.bar) == [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5])
         #expect(p.map(\.phraseBar) == [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 1, 1, 1, 1])
         #expect(p.allSatisfy { $0.source == .count })
+        #expect(bars.phraseCount == 2, "phrase 2 began at bar 5")
+    }
+
+    /// The JSON line carries the bar fields once the beat is counted (docs/events.md).
+    @Test func beatLinesCarryBarAndPhrase() {
+        var e = BeatEvent(beatTime: 1, emissionTime: 0.95, tempo: 120, confidence: 0.9, count: 9, predicted: true)
+        #expect(!e.jsonLine().contains("bar"), "not counted: no bar fields")
+        (e.beatInBar, e.meter, e.bar, e.phraseBar, e.phrase, e.barSource) = (1, 4, 3, 3, 1, .operator)
+        #expect(e.jsonLine().hasSuffix(#","beat_in_bar":1,"meter":4,"bar":3,"phrase_bar":3,"phrase":1,"bar_source":"operator"}"# + "\n"))
     }
 
     @Test func downbeatOnTheNextOrTheNearestBeat() {

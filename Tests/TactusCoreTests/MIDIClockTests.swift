@@ -94,6 +94,29 @@ import Testing
         #expect(!events.contains { $0.kind == .tick && $0.time > stop!.time })
     }
 
+    /// Issue 20: once the operator set bar 1, followers' song position follows it: a beat whose
+    /// song position differs from the clock's count re-aligns with Stop, Song Position, Continue.
+    @Test func theOperatorsBarsMoveTheSongPosition() {
+        var clock = MIDIClockGenerator()
+        for k in 0..<4 { clock.beat(at: 1 + Double(k) * 0.5, tempo: 120, predicted: true) ; _ = clock.advance(to: 1 + Double(k) * 0.5) }
+        // The operator's downbeat: the next beat is bar 1, beat 1 (song beat 0), not beat 4.
+        #expect(MIDIClockGenerator.songBeat(bar: 1, beatInBar: 1, meter: 4) == 0)
+        clock.beat(at: 3.0, tempo: 120, predicted: true, songBeat: 0)
+        let out = clock.advance(to: 3.0)
+        #expect(out.map(\.kind).prefix(3) == [.stop, .songPosition(0), .continue])
+        // The next beats agree: no more transport messages.
+        clock.beat(at: 3.5, tempo: 120, predicted: true, songBeat: 1)
+        #expect(clock.advance(to: 3.6).allSatisfy { $0.kind == .tick })
+        // Bar 3, beat 2 in 3/4 is song beat 7 (16th note 28); bars wrap to fit 14 bits.
+        #expect(MIDIClockGenerator.songBeat(bar: 3, beatInBar: 2, meter: 3) == 7)
+        #expect(MIDIClockGenerator.songBeat(bar: 1_024, beatInBar: 1, meter: 4) == 0, "1023 bars of 4 fit")
+        #expect(MIDIClockGenerator.songBeat(bar: 1, beatInBar: 5, meter: 4) == nil)
+        // Starting mid-song: Song Position and Continue instead of Start.
+        var late = MIDIClockGenerator()
+        late.beat(at: 1, tempo: 120, predicted: true, songBeat: 6)
+        #expect(late.advance(to: 1).map(\.kind).prefix(2) == [.songPosition(24), .continue])
+    }
+
     @Test func wireBytes() {
         #expect(MIDIClockEvent(kind: .songPosition(200), time: 0).bytes == [0xF2, 200 & 0x7F, 200 >> 7])
         #expect(MIDIClockEvent(kind: .tick, time: 0).bytes == [0xF8])

@@ -252,6 +252,52 @@ enum PythonOSC {
         #expect(s.packets(for: beat(3, tempo: 140), beatUnixTime: 0).now.count == 1, "not again while locked")
     }
 
+    /// A beat counted into bars: `place` is (beat in bar, bar, phrase bar, phrase).
+    func counted(_ count: Int, _ place: (Int, Int, Int, Int), source: BarSource = .count) -> BeatEvent {
+        var e = beat(count)
+        (e.beatInBar, e.bar, e.phraseBar, e.phrase) = place
+        e.meter = 4
+        e.barSource = source
+        return e
+    }
+
+    /// Issue 20: the beat in its bar as /tactus/beat's 5th argument, /tactus/bar and
+    /// /tactus/phrase on their first beats, in the beat's bundle.
+    @Test func genericSendsTheBarAndThePhrase() {
+        var s = OSCSchema(preset: .generic)
+        guard case .bundle(_, let first)? = s.packets(for: counted(1, (1, 5, 1, 2)), beatUnixTime: 0).now.first else {
+            Issue.record("no bundle"); return
+        }
+        #expect(first == [
+            .message(address: "/tactus/beat", arguments: [.int32(1), .float32(120), .float32(0.9), .bool(true), .int32(1)]),
+            .message(address: "/tactus/tempo", arguments: [.float32(120)]),
+            .message(address: "/tactus/bar", arguments: [.int32(5)]),
+            .message(address: "/tactus/phrase", arguments: [.int32(2)]),
+        ])
+        guard case .bundle(_, let second)? = s.packets(for: counted(2, (1, 6, 2, 2)), beatUnixTime: 0).now.first,
+              case .bundle(_, let third)? = s.packets(for: counted(3, (2, 6, 2, 2)), beatUnixTime: 0).now.first else {
+            Issue.record("no bundle"); return
+        }
+        #expect(second.count == 3, "a bar, not a phrase")
+        #expect(third.count == 2, "beat 2: beat and tempo only")
+    }
+
+    @Test func qlcPlusHasBarAndPhraseButtons() {
+        var s = OSCSchema(preset: .qlcplus, qlcPath: "/b", qlcBarPath: "/bar", qlcPhrasePath: "")
+        let (now, later) = s.packets(for: counted(1, (1, 2, 1, 1)), beatUnixTime: 0)
+        #expect(now == [.message(address: "/b", arguments: [.float32(1)]), .message(address: "/bar", arguments: [.float32(1)])])
+        #expect(later.count == 2, "both released")
+        #expect(s.packets(for: counted(2, (2, 2, 1, 1)), beatUnixTime: 0).now.count == 1)
+    }
+
+    @Test func resolumeResyncsOnTheOperatorsPhraseStarts() {
+        var s = OSCSchema(preset: .resolume)
+        #expect(s.packets(for: counted(1, (3, 1, 1, 1)), beatUnixTime: 0).now.count == 2, "resync on lock")
+        #expect(s.packets(for: counted(2, (1, 2, 1, 1), source: .operator), beatUnixTime: 0).now.count == 2,
+                "the operator's bar 1: resync")
+        #expect(s.packets(for: counted(3, (1, 3, 2, 1), source: .operator), beatUnixTime: 0).now.count == 1)
+    }
+
     @Test func grandMA3GetsACommandLineWhenTheTempoMoves() {
         var s = OSCSchema(preset: .grandma3, ma3Command: "Master 3.2 At BPM %bpm")
         #expect(s.packets(for: beat(1, tempo: 120), beatUnixTime: 0).now

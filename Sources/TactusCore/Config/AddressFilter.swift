@@ -61,7 +61,7 @@ public struct AddressFilter: Sendable, Equatable {
 
     /// Checks `control.listen`: host:port with a numeric host (an address to bind, not a name).
     public static func checkListen(_ text: String) throws(ConfigError) {
-        let (host, _) = try HostPort.parse(text, key: "control.listen")
+        let (host, _) = try HostPort.parse(text, key: "control.listen", anyPort: true)
         guard address(host) != nil else {
             throw .invalid(key: "control.listen", "'\(text)': the host must be a numeric address (127.0.0.1, 0.0.0.0, [::1])")
         }
