@@ -84,6 +84,24 @@ def track(tactus: str, audio: Path, controls: list[str]) -> np.ndarray:
     return np.array(times)
 
 
+def tempo_range(tactus: str) -> tuple[float, float]:
+    """tracker.min_bpm and tracker.max_bpm of the default configuration (`tactus params`)."""
+    out = subprocess.run([tactus, "params"], capture_output=True, text=True).stdout
+    found = {}
+    for line in out.splitlines():
+        key, _, rest = line.partition("=")
+        if key.strip() in ("tracker.min_bpm", "tracker.max_bpm") and rest.split():
+            found[key.strip()] = float(rest.split()[0])
+    return found.get("tracker.min_bpm", float("nan")), found.get("tracker.max_bpm", float("nan"))
+
+
+def sources_state(repo: Path) -> str:
+    """Whether Sources/ has uncommitted changes (the binary is built from the work tree)."""
+    out = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--", "Sources"],
+                         capture_output=True, text=True).stdout.strip()
+    return "Sources/ has uncommitted changes" if out else "no uncommitted changes under Sources/"
+
+
 def run_all(tactus: str, jobs: list[tuple[Path, list[str]]], n: int) -> list[np.ndarray]:
     with ThreadPoolExecutor(max_workers=n) as pool:
         return list(pool.map(lambda j: track(tactus, *j), jobs))
@@ -185,6 +203,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tactus-one-button-") as tmp:
         tactus = bl.pin_binary(args.tactus, Path(tmp))
         binary = bl.binary_id(tactus)
+        bpm_range = tempo_range(tactus)
 
         print(f"baseline: {len(scored)} files", file=sys.stderr)
         base = dict(zip([t.stem for t in scored],
@@ -203,6 +222,17 @@ def main() -> None:
         fixed = dict(zip([t.stem for t in wrong],
                          run_all(tactus, [(t.audio, [f"{PRESS:g}:{button[t.stem]}"]) for t in wrong],
                                  args.jobs)))
+        # Extra: `half` keeps the beats the bar count calls 1 and 3; without an operator's
+        # downbeat that count starts at the tracker's first beat. Phase given: `downbeat` at the
+        # last annotated beat before the press, then `half`.
+        halved = [t for t in wrong if button[t.stem] == "half"]
+        downbeat = {t.stem: float(refs[t.stem][refs[t.stem] < PRESS][-1]) for t in halved
+                    if np.any(refs[t.stem] < PRESS)}
+        halved = [t for t in halved if t.stem in downbeat]
+        phased = dict(zip([t.stem for t in halved],
+                          run_all(tactus, [(t.audio, [f"{downbeat[t.stem]:.4f}:downbeat",
+                                                      f"{PRESS:g}:half"]) for t in halved],
+                                  args.jobs)))
 
         # 2. taps
         rng = np.random.default_rng(args.seed)
@@ -217,12 +247,12 @@ def main() -> None:
     wall = time.perf_counter() - started
 
     text = report(args, tracks, scored, skipped, tapped, refs, base, info, wrong, button, fixed,
-                  taps, with_taps, binary, load, wall)
+                  (halved, downbeat, phased), taps, with_taps, binary, load, wall, bpm_range)
     bl.emit_report(text, args.out)
 
 
-def report(args, tracks, scored, skipped, tapped, refs, base, info, wrong, button, fixed, taps,
-           with_taps, binary, load, wall) -> str:
+def report(args, tracks, scored, skipped, tapped, refs, base, info, wrong, button, fixed, phase,
+           taps, with_taps, binary, load, wall, bpm_range) -> str:
     repo = Path(__file__).resolve().parent.parent
     cmd = shlex.join(["bench/one_button.py", *sys.argv[1:]])
     lines = [
@@ -230,7 +260,8 @@ def report(args, tracks, scored, skipped, tapped, refs, base, info, wrong, butto
         f"({len(tracks)} files: train + valid)" if args.split == "dev" else
         f"## One-button fixes (issue 20), split `{args.split}` ({len(tracks)} files)",
         "",
-        f"Command: `{cmd}`. Tactus commit {bl.git_describe(repo)}, binary {binary}; "
+        f"Command: `{cmd}`. Tactus commit {bl.git_describe(repo)} ({sources_state(repo)}), "
+        f"binary {binary}; default tempo range {bpm_range[0]:g}-{bpm_range[1]:g} BPM; "
         f"mir_eval {mir_eval.__version__}; {load}; whole run {wall:.0f} s wall "
         f"({args.jobs} processes at a time).",
         "",
@@ -244,12 +275,13 @@ def report(args, tracks, scored, skipped, tapped, refs, base, info, wrong, butto
         f"estimated beats both restricted to t >= {PRESS:g} s (no other trim).",
         "",
     ]
-    lines += level_section(scored, refs, base, info, wrong, button, fixed)
-    lines += tap_section(args, tapped, refs, base, taps, with_taps)
+    lines += level_section(scored, refs, base, info, wrong, button, fixed, bpm_range)
+    lines += phase_section(refs, base, fixed, *phase)
+    lines += tap_section(args, tapped, refs, base, taps, with_taps, bpm_range)
     return "\n".join(lines)
 
 
-def level_section(scored, refs, base, info, wrong, button, fixed) -> list[str]:
+def level_section(scored, refs, base, info, wrong, button, fixed, bpm_range) -> list[str]:
     cats = {}
     for t in scored:
         cats.setdefault(info[t.stem][3], []).append(t)
@@ -280,7 +312,12 @@ def level_section(scored, refs, base, info, wrong, button, fixed) -> list[str]:
         a = scores(ref, after(fixed[t.stem]))
         before_all.append((button[t.stem], b))
         after_all.append((button[t.stem], a))
-        effect[t.stem] = "no effect" if same_beats(base[t.stem], fixed[t.stem]) else ""
+        effect[t.stem] = ""
+        if same_beats(base[t.stem], fixed[t.stem]):
+            target = 60 / info[t.stem][1] * (0.5 if button[t.stem] == "half" else 2)
+            outside = not bpm_range[0] <= target <= bpm_range[1]
+            effect[t.stem] = "no effect" + (f" ({target:.0f} BPM is outside the tempo range)"
+                                            if outside else "")
         rows.append([f"{t.stem}", t.dataset, bpm(info[t.stem][0]), bpm(info[t.stem][1]),
                      f"`{button[t.stem]}`", bpm(median_ibi(after(fixed[t.stem]))),
                      *(f"{b[m]:.3f} → {a[m]:.3f}" for m in ("CMLt", "AMLt", "F")),
@@ -313,7 +350,47 @@ def level_section(scored, refs, base, info, wrong, button, fixed) -> list[str]:
     return out
 
 
-def tap_section(args, tapped, refs, base, taps, with_taps) -> list[str]:
+def phase_section(refs, base, fixed, halved, downbeat, phased) -> list[str]:
+    if not halved:
+        return []
+    rows, cols = [], ("CMLt", "AMLt", "F")
+    acc = {k: {m: [] for m in cols} for k in ("before", "half", "phased")}
+    for t in halved:
+        ref = after(refs[t.stem])
+        s = {"before": scores(ref, after(base[t.stem])), "half": scores(ref, after(fixed[t.stem])),
+             "phased": scores(ref, after(phased[t.stem]))}
+        for k in s:
+            for m in cols:
+                acc[k][m].append(s[k][m])
+        rows.append([t.stem, f"{downbeat[t.stem]:.2f}",
+                     *(f"{s['before'][m]:.3f} / {s['half'][m]:.3f} / {s['phased'][m]:.3f}" for m in cols)])
+    rows.append([f"**mean ({len(halved)})**", "",
+                 *(" / ".join(f"{np.mean(acc[k][m]):.3f}" for k in ("before", "half", "phased"))
+                   for m in cols)])
+    return [
+        "#### Extra: `half` with the phase given by `downbeat`",
+        "",
+        "`half` keeps the beats that the bar count numbers 1 and 3. Without an operator's "
+        "`downbeat` that count starts at the tracker's first beat, so which of the two beat "
+        "phases survives is arbitrary. Here the same files are rerun with "
+        f"`--control A:downbeat --control {PRESS:g}:half`, A = the last annotated beat before "
+        f"{PRESS:g} s (an operator marking a beat, then halving). Cells: default / `half` alone / "
+        "`downbeat` + `half`, scored as above.",
+        "",
+        bl.markdown_table(["file", "downbeat at (s)", "CMLt", "AMLt", "F"], rows),
+        "",
+    ]
+
+
+def tap_note(plain: np.ndarray, tapped: np.ndarray, ref: np.ndarray, bpm_range) -> str:
+    if not same_beats(plain, tapped):
+        return ""
+    tempo = 60 / median_ibi(after(ref))
+    return "no effect" + (f" ({tempo:.0f} BPM is outside the tempo range)"
+                          if not bpm_range[0] <= tempo <= bpm_range[1] else "")
+
+
+def tap_section(args, tapped, refs, base, taps, with_taps, bpm_range) -> list[str]:
     rows, cold0, cold10, cold4, tap4 = [], [], [], [], []
     s_no, s_tap = [], []
     for t in tapped:
@@ -328,13 +405,17 @@ def tap_section(args, tapped, refs, base, taps, with_taps) -> list[str]:
         st = scores(after(ref), after(with_taps[t.stem]))
         s_no.append(sn), s_tap.append(st)
         rows.append([t.stem, t.dataset, bpm(median_ibi(after(ref))), f"{t4:.2f}",
+                     bpm(median_ibi(after(base[t.stem], t4))), bpm(median_ibi(after(with_taps[t.stem], t4))),
                      secs(c0), secs(c10), secs(c4), secs(w4),
                      f"{sn['CMLt']:.3f} → {st['CMLt']:.3f}", f"{sn['AMLt']:.3f} → {st['AMLt']:.3f}",
-                     f"{sn['F']:.3f} → {st['F']:.3f}"])
+                     f"{sn['F']:.3f} → {st['F']:.3f}", tap_note(base[t.stem], with_taps[t.stem], ref,
+                                                                bpm_range)])
     n = len(tapped)
     both = [(c, w) for c, w in zip(cold4, tap4)]
     faster = sum(1 for c, w in both if w is not None and (c is None or w < c - 0.01))
     slower = sum(1 for c, w in both if c is not None and (w is None or w > c + 0.01))
+    faster1 = sum(1 for c, w in both if w is not None and (c is None or w < c - 1))
+    slower1 = sum(1 for c, w in both if c is not None and (w is None or w > c + 1))
     summary = [
         ["without taps, from 0 s", *lock_summary(cold0)],
         [f"without taps, from {PRESS:g} s", *lock_summary(cold10)],
@@ -360,9 +441,13 @@ def tap_section(args, tapped, refs, base, taps, with_taps) -> list[str]:
         "",
         bl.markdown_table(["lock time (s)", "median", "mean", "never lock"], summary),
         "",
-        "Median and mean over the files that lock. Same start (the 4th tap's time), with taps vs "
+        "Median and mean over the files that lock (not the same files in every row). A lock time "
+        "counts from the start to the first good beat at or after it, so even a tracker locked all "
+        "along shows 0 to 1 beat period here (a beat that moves a few ms across the 4th tap's time "
+        "changes it by a whole period). Same start (the 4th tap's time), with taps vs "
         f"without: taps lock sooner (by > 10 ms, or lock where the run without taps never does) in "
-        f"{faster} of {n} files, later or not at all in {slower}, the same in {n - faster - slower}.",
+        f"{faster} of {n} files, later or not at all in {slower}, the same in {n - faster - slower}; "
+        f"by more than 1 s (or lock vs never): sooner in {faster1}, later in {slower1}.",
         "",
         f"Scores after {PRESS:g} s (reference and estimates both t >= {PRESS:g} s; the taps come "
         "after 10 s, so these include the beats before the 4th tap):",
@@ -373,9 +458,13 @@ def tap_section(args, tapped, refs, base, taps, with_taps) -> list[str]:
         "",
         "#### Per file",
         "",
-        bl.markdown_table(["file", "data set", "annotated BPM", "4th tap (s)", "lock, no taps, from 0",
+        "'BPM no taps' / 'BPM taps': median inter-beat interval of each run after the 4th tap. "
+        "Lock times in s ('never': no stable lock in the file).",
+        "",
+        bl.markdown_table(["file", "data set", "annotated BPM", "4th tap (s)", "BPM no taps",
+                           "BPM taps", "lock, no taps, from 0",
                            f"from {PRESS:g} s", "from 4th tap", "**with taps**, from 4th tap",
-                           "CMLt no taps → taps", "AMLt", "F"], rows),
+                           "CMLt no taps → taps", "AMLt", "F", "note"], rows),
         "",
     ]
 
