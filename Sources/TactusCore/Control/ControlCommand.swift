@@ -5,10 +5,12 @@
 public enum ControlCommand: Sendable, Equatable, BitwiseCopyable {
     /// A tap on the beat (its time is the command's time). From the third tap on, a tap less than
     /// `TapTempo.restartGap` after the previous one sets tempo (median interval) and phase, and
-    /// the tracker is re-seeded there; then it follows the music again.
+    /// the tracker is re-seeded there; then it follows the music again, within half an octave of
+    /// the tapped tempo until `release` (inside an operator's `range`, which stays).
     case tap
-    /// Moves to half the tempo now (the beat that stays is beat 1 or 3 of the bar when bars are
-    /// counted) and keeps the tempo within half an octave of it until `release`.
+    /// Moves to half the tempo now and keeps the tempo within half an octave of it until
+    /// `release`. The beats that stay are beats 1 and 3 of the bar once the operator gave a
+    /// `downbeat`; else those of the two series the network heard stronger over the last 4 s.
     case half
     /// Moves to double the tempo now, keeping the beats, and keeps the tempo within half an
     /// octave of it until `release`.
@@ -23,7 +25,7 @@ public enum ControlCommand: Sendable, Equatable, BitwiseCopyable {
     /// Freewheels: beats continue at the current tempo and phase, ignoring the audio.
     case hold
     /// Ends a hold (the tracker follows the music again from the held tempo and phase) and a
-    /// tempo range set by `half` or `double`; an operator's `range` stays.
+    /// tempo range set by `half`, `double` or taps; an operator's `range` stays.
     case release
     /// The next beat, or the nearest within a quarter beat, is beat 1 of a bar (and of a phrase).
     case downbeat

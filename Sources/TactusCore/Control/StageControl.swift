@@ -22,20 +22,63 @@ public final class StageControl {
     public private(set) var lastTime: Double
     private var lastStep: TrackerStep?
     private let configuredRange: ClosedRange<Double>
+    /// The last `historySeconds` of activations (a ring; `frames` written so far): which of the
+    /// beats a change of level keeps is the music's choice (`strongerPhase`).
+    public static let historySeconds = 4.0
+    private let history: UnsafeMutableBufferPointer<Float>
+    private var frames = 0
 
     public init(frameRate: Double, tempoRange: ClosedRange<Double>) {
         self.frameRate = frameRate
         configuredRange = tempoRange
         range = tempoRange
         lastTime = -1 / frameRate
+        history = .allocate(capacity: max(1, Int((Self.historySeconds * frameRate).rounded())))
+        history.initialize(repeating: 0)
     }
+
+    deinit { history.deallocate() }
 
     // MARK: Per-frame hooks
 
-    /// The tracker's step for the frame at `time` (s): the tempo and phase commands act on.
-    public func observe(step: TrackerStep, time: Double) {
+    /// The tracker's step for the frame at `time` (s) and the frame's activation: the tempo and
+    /// phase commands act on.
+    public func observe(step: TrackerStep, time: Double, activation: Float = 0) {
         lastStep = step
         lastTime = time
+        history[frames % history.count] = activation
+        frames += 1
+    }
+
+    /// The activation around stream time `t` (s): the largest within ±2 frames; nil outside the
+    /// history.
+    private func activation(at t: Double) -> Float? {
+        let back = Int(((lastTime - t) * frameRate).rounded())
+        guard back >= 2, back + 2 < min(frames, history.count) else { return nil }
+        var best: Float = 0
+        for b in (back - 2)...(back + 2) { best = max(best, history[(frames - 1 - b) % history.count]) }
+        return best
+    }
+
+    /// Of the `m` interleaved beat series a slower level could keep (the grid's beat, the one
+    /// before it, …), the one whose beats the network heard strongest over the history: the
+    /// strong beats of the bar carry the kick and the bass, the weak ones less. 0 (the grid's
+    /// own beat) when nothing was heard.
+    private func strongerPhase(_ g: (beat: Double, period: Double), m: Int, offset: Double) -> Int {
+        var best = 0, bestMean: Float = 0
+        for j in 0..<m {
+            var sum: Float = 0, n = 0
+            var k = 0
+            while k < 64 {
+                let t = g.beat - offset - Double(j + k * m) * g.period
+                if t < lastTime - Self.historySeconds { break }
+                if let a = activation(at: t) { sum += a; n += 1 }
+                k += 1
+            }
+            let mean = n > 0 ? sum / Float(n) : 0
+            if mean > bestMean * 1.05 { best = j; bestMean = mean }
+        }
+        return best
     }
 
     /// Counts a beat that leaves into bars and phrases.
@@ -57,6 +100,7 @@ public final class StageControl {
         bars.restartCount()
         lastStep = nil
         lastTime = -1 / frameRate
+        frames = 0
     }
 
     /// Takes over `other`'s lasting settings (a reload that rebuilt the pipeline): the tempo range
@@ -206,11 +250,16 @@ public final class StageControl {
         let tempo = 60 / fit.period
         guard contains(t.tracker.representableTempo, tempo) else { return .rejected(.outsideConfiguredRange) }
         if rangeSource == .operator && !contains(range, tempo) { return .rejected(.outsideRange) }
-        if rangeSource == .octave {
-            // Taps set the metrical level anew.
-            t.clearRestriction()
-            rangeSource = .configured
-            range = configuredRange
+        if rangeSource != .operator {
+            // Taps set the metrical level, as half and double do: kept within half an octave of
+            // the tapped tempo until `release`, so the tracker cannot fall back to the octave
+            // the operator just corrected.
+            let lo = max(tempo / 2.0.squareRoot(), t.tracker.representableTempo.lowerBound)
+            let hi = min(tempo * 2.0.squareRoot(), t.tracker.representableTempo.upperBound)
+            if t.restrict(lo, hi) {
+                rangeSource = .octave
+                range = lo...hi
+            }
         }
         if isHolding { emitter.hold(beat: fit.beat, period: fit.period) }
         guard seed(fit, &t, emitter) else { return .rejected(.outsideConfiguredRange) }
@@ -240,9 +289,14 @@ public final class StageControl {
         let period = g.period / factor
         var beat = g.beat
         let counted = bars.last != nil && abs(bars.lastBeatTime - g.beat) < g.period / 4
-        if factor < 1, counted, let last = bars.last {
+        if factor < 1 {
             let m = Int((1 / factor).rounded())
-            beat -= Double((last.beatInBar - 1) % m) * g.period
+            if counted, bars.source == .operator, let last = bars.last {
+                // The operator said where bar 1 is: bar lines stay bar lines.
+                beat -= Double((last.beatInBar - 1) % m) * g.period
+            } else {
+                beat -= Double(strongerPhase(g, m: m, offset: emitter.beatOffset)) * g.period
+            }
         }
         if counted {
             // Bar lines stay bar lines (one step per octave).

@@ -176,7 +176,7 @@ public final class BeatPipeline {
             let time = Double(index * hop) / rate
             let known = Double((index * hop / period + 1) * period) / rate
             var event = emitter.process(step: step, time: time, now: known, blockSeconds: periodSeconds, gateOpen: open)
-            controlState.observe(step: step, time: time)
+            controlState.observe(step: step, time: time, activation: a)
             if var e = event {
                 controlState.annotate(&e)
                 event = e
