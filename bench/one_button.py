@@ -222,8 +222,8 @@ def main() -> None:
         fixed = dict(zip([t.stem for t in wrong],
                          run_all(tactus, [(t.audio, [f"{PRESS:g}:{button[t.stem]}"]) for t in wrong],
                                  args.jobs)))
-        # Extra: `half` keeps the beats the bar count calls 1 and 3; without an operator's
-        # downbeat that count starts at the tracker's first beat. Phase given: `downbeat` at the
+        # Extra: without an operator's downbeat, `half` keeps the beat series the network heard
+        # stronger over the last 4 s; with one, beats 1 and 3. Phase given: `downbeat` at the
         # last annotated beat before the press, then `half`.
         halved = [t for t in wrong if button[t.stem] == "half"]
         downbeat = {t.stem: float(refs[t.stem][refs[t.stem] < PRESS][-1]) for t in halved
@@ -370,9 +370,10 @@ def phase_section(refs, base, fixed, halved, downbeat, phased) -> list[str]:
     return [
         "#### Extra: `half` with the phase given by `downbeat`",
         "",
-        "`half` keeps the beats that the bar count numbers 1 and 3. Without an operator's "
-        "`downbeat` that count starts at the tracker's first beat, so which of the two beat "
-        "phases survives is arbitrary. Here the same files are rerun with "
+        "Without an operator's `downbeat`, `half` keeps whichever of the two interleaved beat "
+        "series the network's activation was stronger on over the last 4 s (a guess at the "
+        "strong beats); after a `downbeat` it keeps beats 1 and 3 of the operator's bars. Here "
+        "the same files are rerun with "
         f"`--control A:downbeat --control {PRESS:g}:half`, A = the last annotated beat before "
         f"{PRESS:g} s (an operator marking a beat, then halving). Cells: default / `half` alone / "
         "`downbeat` + `half`, scored as above.",
