@@ -410,8 +410,10 @@ final class Daemon {
     private func statusLine() -> String {
         let tempo = Double(bitPattern: processing.tempoBits.load(ordering: .relaxed))
         let confidence = Double(bitPattern: processing.confidenceBits.load(ordering: .relaxed))
-        return String(cFormat: "tempo %.1f BPM, confidence %.2f, beats %d, xruns %d", tempo, confidence,
-                      output.written.load(ordering: .relaxed), channel.xruns.load(ordering: .relaxed))
+        return String(cFormat: "tempo %.1f BPM, confidence %.2f, beats %d, xruns %d, bar %d beat %d/%d", tempo, confidence,
+                      output.written.load(ordering: .relaxed), channel.xruns.load(ordering: .relaxed),
+                      processing.bar.load(ordering: .relaxed), processing.beatInBar.load(ordering: .relaxed),
+                      processing.meter.load(ordering: .relaxed)) + ", " + Self.mode(processing)
     }
 
     private func summary(wall: Double, cpu: Double) -> Summary {
