@@ -24,6 +24,7 @@ final class Daemon {
     private var midi: MIDIClockOutput?
     private let stopMIDI = UnsafeAtomic<Bool>.create(false)
     private var control: ControlServer?
+    private let reports: SinkReports
     private let stopControl = UnsafeAtomic<Bool>.create(false)
 
     init(config: TactusConfig, configPath: String, settings: [String], speed: Double, log: Logger) throws {
@@ -43,44 +44,29 @@ final class Daemon {
         channel = CaptureChannel(capacitySamples: Int(config.capture.ringSeconds * 96_000),
                                  periods: Int(config.capture.ringSeconds * 200) + 64)
         processing = ProcessingLoop(pipeline: pipeline, channel: channel)
-        let targets: [(UDPSender, OSCSchema)]
-        do { targets = try Self.oscTargets(config) } catch {
-            log.error("output.osc_targets: \(error)")
-            throw ExitCodeError.config
-        }
-        Self.reportTargets(targets, log: log)
-        output = EventWriter(events: processing.events, osc: targets,
-                             report: { [log] in log.warning("\($0)") }) { [processing] in processing.waitForEvents(timeout: $0) }
-        output.toStdout = config.output.stdout
-        output.phaseRate = config.output.oscPhaseRate
-        output.streamTime = { [processing] in Double(bitPattern: processing.streamTimeBits.load(ordering: .relaxed)) }
+        let notices = NoticeBoard { [processing] in Double(bitPattern: processing.streamTimeBits.load(ordering: .relaxed)) }
+        reports = SinkReports(log: { [log] in log.warning("\($0)") }, notices: notices)
+        let socket: LineSocketServer?, udp: UDPSender?
         do {
-            if !config.output.jsonlSocket.isEmpty {
-                output.socket = try LineSocketServer(path: config.output.jsonlSocket,
-                                                     mode: config.output.socketMode ?? 0o660, group: checked.socketGroup)
-            }
-            if !config.output.jsonlUDP.isEmpty {
-                let sender = try UDPSender(target: config.output.jsonlUDP)
-                if let why = sender.unresolvedReason { log.warning("output.jsonl_udp: \(why); retrying with back-off") }
-                output.jsonUDP = sender
-            }
+            socket = try Self.socketServer(config.output, group: checked.socketGroup)
+            udp = try Self.jsonUDPSender(config.output, log: log)
+            midi = try Self.midiClock(config.output, log: log, notices: notices)
         } catch {
             log.error("output: \(error)")
             throw ExitCodeError.config
         }
-        if !config.output.midiRTPPeer.isEmpty || config.output.midiALSA {
-            do {
-                let writer = output
-                midi = try MIDIClockOutput(config: config.output) { [log] message in
-                    Self.announce(.notice, "midi_session", message, log: log, to: writer)
-                }
-                output.midi = midi
-                log.info("MIDI clock to \([config.output.midiRTPPeer.isEmpty ? nil : "RTP-MIDI peer \(config.output.midiRTPPeer)", config.output.midiALSA ? "the ALSA sequencer" : nil].compactMap { $0 }.joined(separator: " and "))")
-            } catch {
-                log.error("output.midi: \(error)")
-                throw ExitCodeError.config
-            }
+        let reloadable: [any EventSink]  // OSC targets, JSON-line UDP, stdout
+        do { reloadable = try Self.reloadableSinks(config, udp: udp, reports: reports, log: log) } catch {
+            log.error("output.osc_targets: \(error)")
+            throw ExitCodeError.config
         }
+        let sinks: [(any EventSink)?] = [
+            midi.map(MIDISink.init),
+            socket.map(SocketSink.init),
+        ]
+        output = EventWriter(events: processing.events, sinks: sinks.compactMap { $0 } + reloadable,
+                             notices: notices) { [processing] in processing.waitForEvents(timeout: $0) }
+        output.socket = socket
         control = Self.controlServer(config, socket: output.socket, inbox: processing, output: output, log: log)
         let (processing, channel, written) = (processing, channel, output.written)
         output.status = { [unowned output] in
@@ -119,7 +105,7 @@ final class Daemon {
             }
             if let spec = environment("TACTUS_FAULTS_OSC") {
                 let plan = try FaultPlan(spec)
-                for (sender, _) in targets { sender.faults = plan }
+                for case let target as OSCTargetSink in output.sinks { target.sender.faults = plan }
                 log.warning("fault injection at the OSC targets: \(spec)")
             }
         } catch {
@@ -277,6 +263,41 @@ final class Daemon {
         return ended
     }
 
+    /// The sinks a reload rebuilds: one per OSC target, JSON-line UDP, stdout.
+    static func reloadableSinks(_ config: TactusConfig, udp: UDPSender?, reports: SinkReports,
+                                log: Logger) throws -> [any EventSink] {
+        let targets = try oscTargets(config)
+        reportTargets(targets, log: log)
+        let osc: [any EventSink] = targets.map {
+            OSCTargetSink(sender: $0.0, schema: $0.1, phaseRate: config.output.oscPhaseRate, reports: reports)
+        }
+        let lines: [(any EventSink)?] = [udp.map(UDPLineSink.init), config.output.stdout ? StdoutSink(reports: reports) : nil]
+        return osc + lines.compactMap { $0 }
+    }
+
+    static func socketServer(_ output: OutputConfig, group: gid_t?) throws -> LineSocketServer? {
+        guard !output.jsonlSocket.isEmpty else { return nil }
+        return try LineSocketServer(path: output.jsonlSocket, mode: output.socketMode ?? 0o660, group: group)
+    }
+
+    static func jsonUDPSender(_ output: OutputConfig, log: Logger) throws -> UDPSender? {
+        guard !output.jsonlUDP.isEmpty else { return nil }
+        let sender = try UDPSender(target: output.jsonlUDP)
+        if let why = sender.unresolvedReason { log.warning("output.jsonl_udp: \(why); retrying with back-off") }
+        return sender
+    }
+
+    static func midiClock(_ output: OutputConfig, log: Logger, notices: NoticeBoard) throws -> MIDIClockOutput? {
+        guard !output.midiRTPPeer.isEmpty || output.midiALSA else { return nil }
+        let midi = try MIDIClockOutput(config: output) { [log] message in
+            announce(.notice, "midi_session", message, log: log, to: notices)
+        }
+        let peers = [output.midiRTPPeer.isEmpty ? nil : "RTP-MIDI peer \(output.midiRTPPeer)",
+                     output.midiALSA ? "the ALSA sequencer" : nil]
+        log.info("MIDI clock to \(peers.compactMap { $0 }.joined(separator: " and "))")
+        return midi
+    }
+
     /// The OSC senders and schemas of `output.osc_targets` (syntax checked with the configuration).
     static func oscTargets(_ config: TactusConfig) throws -> [(UDPSender, OSCSchema)] {
         let output = config.output
@@ -335,11 +356,8 @@ final class Daemon {
             // The OSC send times follow emission.lead: a changed lead rebuilds the targets too.
             let outputKeys = changed.filter { ($0.hasPrefix("output.") && !Self.needsRestart($0)) || $0 == "emission.lead" }
             if !outputKeys.isEmpty {
-                let targets = try Self.oscTargets(new)
-                Self.reportTargets(targets, log: log)
                 let udp = try new.output.jsonlUDP.isEmpty ? nil : UDPSender(target: new.output.jsonlUDP)
-                output.replaceOutputs(.init(osc: targets, jsonUDP: udp, toStdout: new.output.stdout,
-                                            phaseRate: new.output.oscPhaseRate))
+                output.replaceReloadable(with: try Self.reloadableSinks(new, udp: udp, reports: reports, log: log))
                 applied += outputKeys
             }
             let pipelineKeys = changed.filter(Self.isPipelineKey)
@@ -372,13 +390,13 @@ final class Daemon {
 
     /// A state change: one log line, and the same as a JSON-line notice (docs/events.md).
     private func announce(_ level: Logger.Level, _ kind: String, _ message: String, _ fields: [(String, String)] = []) {
-        Self.announce(level, kind, message, fields, log: log, to: output)
+        Self.announce(level, kind, message, fields, log: log, to: output.notices)
     }
 
     private static func announce(_ level: Logger.Level, _ kind: String, _ message: String, _ fields: [(String, String)] = [],
-                                 log: Logger, to output: EventWriter) {
+                                 log: Logger, to notices: NoticeBoard) {
         log.log(level: level, "\(message)")
-        output.post(DaemonNotice(kind: kind, message: message, fields: fields))
+        notices.post(DaemonNotice(kind: kind, message: message, fields: fields))
     }
 
     private var wasLocked = false
