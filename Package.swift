@@ -5,7 +5,7 @@ import PackageDescription
 
 let package = Package(
     name: "Tactus",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "tactus", targets: ["tactus"]),
         .library(name: "TactusCore", targets: ["TactusCore"]),
@@ -15,6 +15,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C libraries, through pkg-config.
@@ -36,9 +39,17 @@ let package = Package(
             "TactusCore", "CSndfile", "CSoxr", "CALSA", "CTactusModel",
             .product(name: "Atomics", package: "swift-atomics"),
         ]),
+        // Layer 2: the web page, its live transport and /metrics (HTTP on SwiftNIO, Hummingbird 2).
+        .target(name: "TactusWeb", dependencies: [
+            "TactusCore", "TactusIO",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // Layer 3: the executable.
         .executableTarget(name: "tactus", dependencies: [
-            "TactusCore", "TactusIO",
+            "TactusCore", "TactusIO", "TactusWeb",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Atomics", package: "swift-atomics"),
             .product(name: "Logging", package: "swift-log"),
@@ -56,6 +67,7 @@ let package = Package(
         .testTarget(name: "TactusIOTests", dependencies: ["TactusIO", "CSndfile", "CAllocCounter"]),
         // Runs the built `tactus` binary: exit codes and messages as a user sees them.
         .testTarget(name: "TactusCLITests", dependencies: ["tactus"]),
+        .testTarget(name: "TactusWebTests", dependencies: ["TactusWeb"]),
         .testTarget(name: "ConformanceTests", dependencies: ["TactusCore", "TactusIO"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Tactus builds against (FFTW single precision, libsndfile, libsoxr,
 # ALSA, pkg-config); with --test also what the tests drive the daemon with (ALSA's userspace
-# plugins, aplay, a JACK server with a dummy backend). Skips apt entirely when all are there.
+# plugins, aplay, a JACK server with a dummy backend, QLC+, Chromium and its WebDriver for the
+# web page test). Skips apt entirely when all are there.
 # Run as root or with sudo.
 set -euo pipefail
 packages=(libfftw3-dev libsndfile1-dev libsoxr-dev libasound2-dev pkg-config)
 if [ "${1:-}" = "--test" ]; then
-    packages+=(libasound2-plugins alsa-utils jackd2 qlcplus)
+    packages+=(libasound2-plugins alsa-utils jackd2 qlcplus chromium chromium-driver)
 fi
 missing=()
 for p in "${packages[@]}"; do

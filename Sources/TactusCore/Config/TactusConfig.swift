@@ -9,6 +9,7 @@ public struct TactusConfig: Sendable, Equatable {
     public var service = ServiceConfig()
     public var output = OutputConfig()
     public var control = ControlConfig()
+    public var web = WebConfig()
     /// The beat network: "builtin" (Tactus's own model, compiled in; the default), a weight file,
     /// or empty for the spectral-flux onset fallback. On the 5-fold cross-validation over all 44
     /// real files the built-in model, mixed with the onset function as its file says, beats the
@@ -52,6 +53,19 @@ public struct TactusConfig: Sendable, Equatable {
         }
         if !control.listen.isEmpty { try AddressFilter.checkListen(control.listen) }
         _ = try AddressFilter(control.allow)
+        if !web.listen.isEmpty {
+            let (host, _) = try HostPort.parse(web.listen, key: "web.listen", anyPort: true)
+            guard AddressFilter.address(host) != nil else {
+                throw .invalid(key: "web.listen", "'\(web.listen)': the host must be a numeric address (127.0.0.1, 0.0.0.0, [::1])")
+            }
+            if !web.listensOnLoopback && web.token.isEmpty {
+                throw .invalid(key: "web.token", "web.listen '\(web.listen)' is not loopback: set web.token (a secret the "
+                               + "page asks for once), or listen on 127.0.0.1")
+            }
+        }
+        if web.token.utf8.count > 256 || web.token.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 0x21 || $0 > 0x7E } ?? true }) {
+            throw .invalid(key: "web.token", "at most 256 printable ASCII characters without blanks")
+        }
         for (key, path) in [("output.qlc_bar_path", output.qlcBarPath), ("output.qlc_phrase_path", output.qlcPhrasePath)]
         where !path.isEmpty && !path.hasPrefix("/") {
             throw .invalid(key: key, "'\(path)': an OSC address starts with /")

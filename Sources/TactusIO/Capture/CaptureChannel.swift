@@ -50,6 +50,8 @@ public final class CaptureChannel: @unchecked Sendable {
     public let sampleRate = UnsafeAtomic<Int>.create(0)
     public let xruns = UnsafeAtomic<Int>.create(0)
     public let droppedPeriods = UnsafeAtomic<Int>.create(0)
+    /// Samples of the dropped periods (the ring was full).
+    public let droppedSampleCount = UnsafeAtomic<Int>.create(0)
     private let wake = WakeSemaphore()
 
     public init(capacitySamples: Int, periods: Int = 1024) {
@@ -59,7 +61,7 @@ public final class CaptureChannel: @unchecked Sendable {
     }
 
     deinit {
-        sampleRate.destroy(); xruns.destroy(); droppedPeriods.destroy()
+        sampleRate.destroy(); xruns.destroy(); droppedPeriods.destroy(); droppedSampleCount.destroy()
     }
 
     /// Samples of periods dropped since the last one that went in (producer side only).
@@ -79,6 +81,7 @@ public final class CaptureChannel: @unchecked Sendable {
         } else {
             droppedSamples += stamp.gapBefore + period.count
             droppedPeriods.wrappingIncrement(ordering: .relaxed)
+            droppedSampleCount.wrappingIncrement(by: period.count, ordering: .relaxed)
         }
         wake.post()
     }

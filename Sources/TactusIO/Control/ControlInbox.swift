@@ -57,6 +57,8 @@ public enum ControlOrigin: Sendable {
     case socket(client: Int, id: String?)
     /// An OSC sender (acks go back to its address).
     case osc(SocketAddress)
+    /// A live page or an API call of the web server (`WebHub` id), with the request id it gave.
+    case web(client: Int, id: String?)
     /// The daemon itself or a test.
     case local
 }

@@ -60,7 +60,8 @@ public struct SocketAddress: @unchecked Sendable {
             }
         }
         guard rc == 0 else { return "?" }
-        let h = String(cString: host), p = String(cString: port)
+        func text(_ c: [CChar]) -> String { String(decoding: c.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        let h = text(host), p = text(port)
         return family == AF_INET6 ? "[\(h)]:\(p)" : "\(h):\(p)"
     }
 

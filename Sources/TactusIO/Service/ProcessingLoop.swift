@@ -28,6 +28,18 @@ public struct DaemonEvent: Sendable, Equatable, BitwiseCopyable {
         beatHostNanos: 0, emissionHostNanos: 0, captureNanos: 0, readyNanos: 0)
 }
 
+/// One frame as the web page draws it: stream time (s), activation, whether the gate was open.
+public struct FrameSample: Sendable, BitwiseCopyable {
+    public var time: Double
+    public var activation: Float
+    public var gateOpen: Bool
+    public static let empty = FrameSample(time: 0, activation: 0, gateOpen: false)
+
+    public init(time: Double, activation: Float, gateOpen: Bool) {
+        self.time = time; self.activation = activation; self.gateOpen = gateOpen
+    }
+}
+
 /// The processing thread's work: pops periods from the capture channel, bridges gaps, resamples
 /// to the processing rate, runs the core pipeline hop by hop and queues events for the outputs
 /// without waiting for them. Allocates nothing per hop once running.
@@ -58,6 +70,12 @@ public final class ProcessingLoop: @unchecked Sendable {
     public let meter = UnsafeAtomic<Int>.create(BarCounter.defaultMeter)
     public let beatInBar = UnsafeAtomic<Int>.create(0)
     public let bar = UnsafeAtomic<Int>.create(0)
+    /// Whether the signal gate was open at the last frame (music, not silence).
+    public let gateOpen = UnsafeAtomic<Bool>.create(false)
+    /// Every frame's activation for the web page, and every period's cost (µs) for /metrics;
+    /// set before `run` when the web server is on; full rings drop (never wait).
+    public var frameFeed: SPSCRing<FrameSample>?
+    public var costFeed: SPSCRing<Float>?
     /// Commands applied per period at most: a flood waits in the queue, it does not stall a period.
     public static let commandsPerPeriod = 8
     private var seq = 0
@@ -110,7 +128,7 @@ public final class ProcessingLoop: @unchecked Sendable {
         finished.destroy()
         hops.destroy(); droppedEvents.destroy(); heartbeatNanos.destroy(); tempoBits.destroy(); confidenceBits.destroy()
         locked.destroy(); repairedSamples.destroy(); streamTimeBits.destroy()
-        holding.destroy(); rangeSource.destroy(); meter.destroy(); beatInBar.destroy(); bar.destroy()
+        holding.destroy(); rangeSource.destroy(); meter.destroy(); beatInBar.destroy(); bar.destroy(); gateOpen.destroy()
     }
 
     /// Main thread: offers a new pipeline (built off the hot path); false if one is still pending.
@@ -159,7 +177,12 @@ public final class ProcessingLoop: @unchecked Sendable {
             let frames = min(stamp.frames, input.count)
             let got = channel.samples.read(into: UnsafeMutableBufferPointer(rebasing: input[0..<frames]))
             process(stamp, samples: UnsafeBufferPointer(rebasing: input[0..<got]))
-            costs.record(Double(MonotonicClock.nanos() - start) / 1000)
+            let cost = Double(MonotonicClock.nanos() - start) / 1000
+            costs.record(cost)
+            if let costFeed {
+                var c = Float(cost)
+                _ = withUnsafePointer(to: &c) { costFeed.write(UnsafeBufferPointer(start: $0, count: 1)) }
+            }
             hops.wrappingIncrement(ordering: .relaxed)
         }
     }
@@ -267,6 +290,11 @@ public final class ProcessingLoop: @unchecked Sendable {
             tempoBits.store(r.tracker.tempo.bitPattern, ordering: .relaxed)
             confidenceBits.store(r.tracker.confidence.bitPattern, ordering: .relaxed)
             locked.store(r.locked, ordering: .relaxed)
+            gateOpen.store(r.gateOpen, ordering: .relaxed)
+            if let frameFeed {
+                var f = FrameSample(time: r.time + offsetSeconds, activation: r.activation, gateOpen: r.gateOpen)
+                _ = withUnsafePointer(to: &f) { frameFeed.write(UnsafeBufferPointer(start: $0, count: 1)) }
+            }
             guard var e = r.event else { return }
             beatInBar.store(e.beatInBar, ordering: .relaxed)
             bar.store(e.bar, ordering: .relaxed)

@@ -1,5 +1,6 @@
 import TactusCore
 import TactusIO
+import TactusWeb
 
 /// What became of each operator command (issue 20; docs/control.md): a `control` notice on every
 /// line output, a log line, and an ack to whoever sent it (the socket client, the OSC sender).
@@ -21,6 +22,10 @@ extension EventWriter {
                 controlServer?.replyOSC(ControlWire.oscAck(command: outcome.request.command.name,
                                                            result: Self.resultName(outcome.result), detail: message),
                                         to: address)
+            case .web(let client, let id):
+                var ack = "{\"v\":1,\"event\":\"ack\"" + fields.map { ",\"\($0.0)\":\($0.1)" }.joined()
+                if let id { ack += ",\"id\":\(id)" }
+                webHub?.deliver(ack + ",\"message\":\(JSONString.quoted(message))}", to: client)
             case .local:
                 break
             }
@@ -64,6 +69,7 @@ extension EventWriter {
         let source = switch origin {
         case .socket: "socket"
         case .osc(let a): "osc \(a.description)"
+        case .web: "web"
         case .local: "local"
         }
         f.append(("source", JSONString.quoted(source)))

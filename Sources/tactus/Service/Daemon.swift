@@ -3,6 +3,7 @@ import Glibc
 import Logging
 import TactusCore
 import TactusIO
+import TactusWeb
 
 /// Wires the threads of `tactus run` and supervises them from the main thread.
 final class Daemon {
@@ -24,6 +25,7 @@ final class Daemon {
     private var midi: MIDIClockOutput?
     private let stopMIDI = UnsafeAtomic<Bool>.create(false)
     private var control: ControlServer?
+    private var web: DaemonWeb?
     private let reports: SinkReports
     private let stopControl = UnsafeAtomic<Bool>.create(false)
 
@@ -60,14 +62,18 @@ final class Daemon {
             log.error("output.osc_targets: \(error)")
             throw ExitCodeError.config
         }
+        let web = config.web.listen.isEmpty ? nil : DaemonWeb(config.web, processing: processing)
+        self.web = web
         let sinks: [(any EventSink)?] = [
             midi.map(MIDISink.init),
             socket.map(SocketSink.init),
+            web?.sink,
         ]
         output = EventWriter(events: processing.events, sinks: sinks.compactMap { $0 } + reloadable,
                              notices: notices) { [processing] in processing.waitForEvents(timeout: $0) }
         output.socket = socket
         control = Self.controlServer(config, socket: output.socket, inbox: processing, output: output, log: log)
+        web?.start(config, processing: processing, channel: channel, output: output, log: log)
         let (processing, channel, written) = (processing, channel, output.written)
         output.status = { [unowned output] in
             String(cFormat: "{\"v\":1,\"event\":\"status\",\"tempo\":%.2f,\"confidence\":%.3f,\"beats\":%d,\"xruns\":%d,"
@@ -213,6 +219,7 @@ final class Daemon {
         announce(.info, "stopping", "stopping (\(reason))", [("reason", DaemonNotice.quoted(reason))])
         stopControl.store(true, ordering: .relaxed)
         _ = c?.join(timeout: 1)
+        web?.stop()
         stopCapture.store(true, ordering: .relaxed)
         if !capture.join(timeout: 1) { log.warning("capture thread did not stop within 1 s") }
         stopProcessing.store(true, ordering: .relaxed)
@@ -326,7 +333,7 @@ final class Daemon {
     /// Keys a reload cannot apply while running: the capture, the feature stage, the service,
     /// the socket and the MIDI clock.
     static func needsRestart(_ key: String) -> Bool {
-        ["capture.", "features.", "service.log_level", "output.jsonl_socket", "output.midi_", "control."].contains { key.hasPrefix($0) }
+        ["capture.", "features.", "service.log_level", "output.jsonl_socket", "output.midi_", "control.", "web."].contains { key.hasPrefix($0) }
     }
 
     /// Keys the processing pipeline reads; emission keys other than these can be retuned in place.

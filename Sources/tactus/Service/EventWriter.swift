@@ -3,6 +3,7 @@ import Glibc
 import Synchronization
 import TactusCore
 import TactusIO
+import TactusWeb
 
 /// The output thread: reads beats from the processing thread's queue (never making it wait),
 /// makes their JSON lines once (docs/events.md plus host times), and hands beats, notices,
@@ -19,6 +20,8 @@ final class EventWriter: @unchecked Sendable {
     /// Operator commands: outcomes to report, and the server that answers OSC senders.
     var controlInbox: ControlInbox?
     var controlServer: ControlServer?
+    /// The web page's clients, for acks to one page or API call.
+    var webHub: WebHub?
     /// Logs what a command did (notice level).
     var logControl: (String) -> Void = { _ in }
     /// The status object (JSON) sent to sinks that serve it every `statusInterval` s.

@@ -23,6 +23,8 @@ protocol EventSink: AnyObject {
     var reloadable: Bool { get }
     /// Lower first: the time-critical outputs (OSC, MIDI) before the line outputs.
     var order: Int { get }
+    /// The sink's name in metrics and on the page ("osc 192.168.1.20:7700", "stdout").
+    var name: String { get }
 }
 
 extension EventSink {

@@ -10,6 +10,7 @@ final class StdoutSink: EventSink {
     private(set) var errors = 0
     var reloadable: Bool { true }
     var order: Int { 4 }
+    var name: String { "stdout" }
 
     init(reports: SinkReports) { self.reports = reports }
 
@@ -40,6 +41,7 @@ final class SocketSink: EventSink {
     let server: LineSocketServer
     var wantsStatus: Bool { true }
     var order: Int { 2 }
+    var name: String { "socket" }
 
     init(_ server: LineSocketServer) { self.server = server }
 
@@ -55,6 +57,7 @@ final class UDPLineSink: EventSink {
     var reloadable: Bool { true }
     var order: Int { 3 }
     var errors: Int { sender.errors }
+    var name: String { "udp \(sender.target)" }
 
     init(_ sender: UDPSender) { self.sender = sender }
 
@@ -67,6 +70,7 @@ final class UDPLineSink: EventSink {
 final class MIDISink: EventSink {
     let clock: MIDIClockOutput
     var order: Int { 1 }
+    var name: String { "midi" }
 
     init(_ clock: MIDIClockOutput) { self.clock = clock }
 

@@ -18,6 +18,7 @@ final class OSCTargetSink: EventSink {
     var reloadable: Bool { true }
     var order: Int { 0 }
     var errors: Int { sender.errors }
+    var name: String { "osc \(sender.target)" }
 
     /// A failing target counts as recovered after this long without a failed send: a refusing
     /// port alternates success and ECONNREFUSED (the ICMP answer fails the next send), which

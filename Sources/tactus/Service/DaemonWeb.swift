@@ -1,0 +1,136 @@
+import Atomics
+import Glibc
+import Logging
+import Synchronization
+import TactusCore
+import TactusIO
+import TactusWeb
+
+/// The daemon's web page and /metrics (issue 21; docs/web.md), wired to the processing loop,
+/// the output thread and the command queue. Nothing of it exists with `web.listen = ""`.
+final class DaemonWeb: @unchecked Sendable {  // set up on the main thread before the server starts
+    let hub: WebHub
+    let sink: WebSink
+    private(set) var server: WebServer?
+    private let started = MonotonicClock.nanos()
+    private let cpu = CPUMeter()
+
+    /// The sink for the output thread's list, and the feeds of the processing loop.
+    init(_ config: WebConfig, processing: ProcessingLoop) {
+        hub = WebHub(maxClients: config.maxClients)
+        let frames = SPSCRing<FrameSample>(capacity: 4096, filler: .empty)
+        let costs = SPSCRing<Float>(capacity: 4096, filler: 0)
+        processing.frameFeed = frames
+        processing.costFeed = costs
+        sink = WebSink(hub: hub, frames: frames, costs: costs, updateRate: config.updateRate)
+    }
+
+    /// Starts serving; a port that cannot be bound is logged and the page is off (the beats
+    /// matter more). Called once the command queue exists.
+    func start(_ config: TactusConfig, processing: ProcessingLoop, channel: CaptureChannel, output: EventWriter,
+               log: Logger) {
+        let description = Self.describe(config)
+        sink.status = { [unowned self, unowned output] in
+            self.status(processing: processing, channel: channel, output: output, describe: description)
+        }
+        sink.sinkErrors = { [unowned output] in output.sinks.map { ($0.name, $0.errors) } }
+        output.webHub = hub
+        let endpoints = WebEndpoints(
+            status: { [sink] in sink.published.withLock { $0.status } },
+            metrics: { [unowned self] in self.metrics(processing: processing, channel: channel, output: output, config: config) },
+            submit: { [processing] command, nanos, origin in
+                processing.inbox?.submit(command, hostNanos: nanos, origin: origin) ?? false
+            })
+        let server = WebServer(config: config.web, hub: hub, endpoints: endpoints, logger: log)
+        do {
+            let port = try server.start()
+            let host = config.web.listen[..<(config.web.listen.lastIndex(of: ":") ?? config.web.listen.endIndex)]
+            log.info("web: page and /metrics on http://\(host):\(port)/\(config.web.token.isEmpty ? "" : " (token required)")")
+            self.server = server
+        } catch {
+            log.error("\(error.message); the web page is off")
+        }
+    }
+
+    func stop() { server?.stop() }
+
+    struct Description {
+        var model: String
+        var device: String
+    }
+
+    static func describe(_ config: TactusConfig) -> Description {
+        let model = config.modelPath.isEmpty ? "none (spectral-flux onset)" : config.modelPath
+        let device = config.capture.source == .alsa ? config.capture.device : "file " + config.capture.file
+        return Description(model: model, device: device)
+    }
+
+    /// The page's status object (and /api/status), on the output thread.
+    private func status(processing: ProcessingLoop, channel: CaptureChannel, output: EventWriter,
+                        describe d: Description) -> String {
+        let sinks = output.sinks.map { "\(JSONString.quoted($0.name)):\($0.errors)" }.joined(separator: ",")
+        var s = String(cFormat: "{\"v\":1,\"event\":\"status\",\"tempo\":%.2f,\"confidence\":%.3f,\"beats\":%d,\"xruns\":%d,"
+                       + "\"dropped_samples\":%d,\"dropped_events\":%d,\"output_errors\":%d,\"meter\":%d,\"beat_in_bar\":%d,\"bar\":%d,",
+                       Double(bitPattern: processing.tempoBits.load(ordering: .relaxed)),
+                       Double(bitPattern: processing.confidenceBits.load(ordering: .relaxed)),
+                       output.written.load(ordering: .relaxed), channel.xruns.load(ordering: .relaxed),
+                       channel.droppedSampleCount.load(ordering: .relaxed), processing.droppedEvents.load(ordering: .relaxed),
+                       output.outputErrors, processing.meter.load(ordering: .relaxed),
+                       processing.beatInBar.load(ordering: .relaxed), processing.bar.load(ordering: .relaxed))
+        s += "\"mode\":\"\(Daemon.mode(processing))\",\"locked\":\(processing.locked.load(ordering: .relaxed)),"
+        s += "\"gate\":\(processing.gateOpen.load(ordering: .relaxed)),\"model\":\(JSONString.quoted(d.model)),"
+        s += "\"device\":\(JSONString.quoted(d.device)),\"rate\":\(channel.sampleRate.load(ordering: .relaxed)),"
+        s += String(cFormat: "\"uptime_s\":%.1f,\"cpu_share\":%.4f,", Double(MonotonicClock.nanos() - started) / 1e9, cpu.share())
+        s += "\"pages\":\(hub.clientCount),\"version\":\"\(TactusVersion.string)\",\"output_errors_by_sink\":{\(sinks)}}"
+        return s
+    }
+
+    /// /metrics, on a server thread: atomics and what the output thread published.
+    private func metrics(processing: ProcessingLoop, channel: CaptureChannel, output: EventWriter,
+                         config: TactusConfig) -> String {
+        let p = sink.published.withLock { $0 }
+        var m = MetricsText()
+        m.add("tactus_beats_total", .counter, "Beats sent.", Double(output.written.load(ordering: .relaxed)))
+        m.add("tactus_late_beats_total", .counter, "Predicted beats that left with less than emission.lead.",
+              Double(output.lateBeats.load(ordering: .relaxed)))
+        m.add("tactus_tempo_bpm", .gauge, "The tracker's tempo.", Double(bitPattern: processing.tempoBits.load(ordering: .relaxed)))
+        m.add("tactus_confidence", .gauge, "The tracker's confidence, 0 to 1.",
+              Double(bitPattern: processing.confidenceBits.load(ordering: .relaxed)))
+        m.add("tactus_locked", .gauge, "1 while beats are predicted ahead.", processing.locked.load(ordering: .relaxed) ? 1 : 0)
+        m.add("tactus_gate_open", .gauge, "1 while the signal gate hears music.", processing.gateOpen.load(ordering: .relaxed) ? 1 : 0)
+        m.add("tactus_xruns_total", .counter, "Capture overruns and gaps.", Double(channel.xruns.load(ordering: .relaxed)))
+        m.add("tactus_dropped_samples_total", .counter, "Samples dropped because the capture ring was full.",
+              Double(channel.droppedSampleCount.load(ordering: .relaxed)))
+        m.add("tactus_dropped_events_total", .counter, "Beats dropped because the output queue was full.",
+              Double(processing.droppedEvents.load(ordering: .relaxed)))
+        m.add("tactus_output_errors_total", .counter, "Failed sends and writes, per sink.",
+              p.sinkErrors.map { ([("sink", $0.0)], Double($0.1)) })
+        m.add("tactus_periods_total", .counter, "Capture periods processed.", Double(processing.hops.load(ordering: .relaxed)))
+        if let q = p.costQuantiles {
+            m.add("tactus_period_processing_seconds", .summary, "Processing time per capture period over the last minute.",
+                  [([("quantile", "0.5")], q.0), ([("quantile", "0.99")], q.1), ([("quantile", "1")], q.2)])
+        }
+        m.add("tactus_web_clients", .gauge, "Live pages.", Double(hub.clientCount))
+        m.add("tactus_web_clients_dropped_total", .counter, "Pages dropped for not keeping up.",
+              Double(hub.droppedClients.load(ordering: .relaxed)))
+        m.add("tactus_uptime_seconds", .gauge, "Seconds since the daemon started.", Double(MonotonicClock.nanos() - started) / 1e9)
+        m.add("tactus_build_info", .gauge, "Version and model.",
+              [([("version", TactusVersion.string), ("model", Self.describe(config).model)], 1)])
+        return m.text
+    }
+}
+
+/// The process's CPU share over the last second or so (all threads), for the page.
+final class CPUMeter: @unchecked Sendable {
+    private var last = (wall: MonotonicClock.seconds(), cpu: CPUTime.seconds())
+    private var value = 0.0
+
+    func share() -> Double {
+        let now = (wall: MonotonicClock.seconds(), cpu: CPUTime.seconds())
+        if now.wall - last.wall >= 1 {
+            value = (now.cpu - last.cpu) / (now.wall - last.wall)
+            last = now
+        }
+        return value
+    }
+}
