@@ -25,4 +25,8 @@ fi
 # The real QLC+ end to end (issue 23): the qlcplus preset lights its channel on every beat, on time.
 swift build --product tactus
 tools/qlcplus-test.sh .build/debug/tactus --bound-ms 15
+# The web page in a real browser (issue 21): headless Chromium through Selenium (77: not installed).
+status=0
+"$TACTUS_TEST_PYTHON" tools/web-test.py .build/debug/tactus || status=$?
+if [ "$status" -ne 0 ] && [ "$status" -ne 77 ]; then exit "$status"; fi
 swift test "$@"

@@ -108,7 +108,7 @@ function handle(e) {
   } else if (e.event === "ack") {
     $("ack").textContent = e.message || e.result;
     $("ack").className = e.result === "applied" || e.result === "pending" ? "" : "bad";
-  } else if (e.event === "notice" && e.kind !== "control") {
+  } else if (e.event === "notice" && e.kind !== "control" && e.kind !== "tempo") {
     $("ack").textContent = e.message;
   }
 }

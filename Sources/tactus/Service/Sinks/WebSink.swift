@@ -62,15 +62,17 @@ final class WebSink: EventSink, @unchecked Sendable {  // `published` is locked;
 
     func service(now: Int64) -> Int64? {
         guard now >= next else { return next }
-        next = now + interval
+        // Without a page, the frames are drained and the status refreshed 4 times a second.
+        next = now + (hub.clientCount > 0 ? interval : max(interval, 250_000_000))
         let n = frameBuffer.withUnsafeMutableBufferPointer { frames.read(into: $0) }
         updateCosts(now: now)
+        let pages = hub.clientCount > 0
         let s = status()
         published.withLock { p in
             p.status = s
             p.sinkErrors = sinkErrors()
         }
-        guard hub.clientCount > 0 else { return next }
+        guard pages else { return next }
         var m = "{\"event\":\"update\","
         m += String(cFormat: "\"t0\":%.4f,\"dt\":%.4f,\"a\":[", n > 0 ? frameBuffer[0].time : 0,
                     n > 1 ? (frameBuffer[n - 1].time - frameBuffer[0].time) / Double(n - 1) : 0.01)
