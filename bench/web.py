@@ -38,16 +38,28 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--tactus", required=True)
     p.add_argument("--seconds", type=float, default=30)
+    p.add_argument("--repeat", type=int, default=3, help="rounds of the three settings, interleaved")
     p.add_argument("--out")
     a = p.parse_args()
     tmp = tempfile.mkdtemp(prefix="tactus-bench-web-")
     wav = os.path.join(tmp, "groove.wav")
     webtest.groove(wav, seconds=40)
+    settings = (("web off (`web.listen = \"\"`)", False, False), ("web on, no page open", True, False),
+                ("web on, one page open", True, True))
+    results = {label: [] for label, _, _ in settings}
+    for _ in range(a.repeat):
+        for label, web, page in settings:
+            results[label].append(run(a.tactus, wav, a.seconds, web, page, tmp))
+    def median(xs):
+        xs = sorted(xs)
+        return xs[len(xs) // 2]
     rows = []
-    for label, web, page in (("web off (`web.listen = \"\"`)", False, False), ("web on, no page open", True, False),
-                             ("web on, one page open", True, True)):
-        s, beats = run(a.tactus, wav, a.seconds, web, page, tmp)
-        rows.append((label, s, beats))
+    for label, _, _ in settings:
+        runs = results[label]
+        shares = [s["cpu_share"] for s, _ in runs]
+        s = dict(runs[0][0])
+        s["cpu_share"] = median(shares)
+        rows.append((label, s, runs[0][1], shares))
     base = rows[0][1]["cpu_share"]
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain", "--", "Sources"], capture_output=True, text=True).stdout.strip()
@@ -55,14 +67,16 @@ def main():
     load = open("/proc/loadavg").read().split()[:2]
     lines = ["## Daemon CPU with the web page (issue 21)", "",
              "Command: `bench/web.py --tactus %s%s`. Tactus commit %s%s, binary sha256 %s; %s; load average at start %s (1 min), %s (5 min). "
-             "Each run: `tactus run` on a paced 140 BPM groove (looped) for %.0f s, the daemon's CPU time over its wall time from `--stats`."
+             "Each run: `tactus run` on a paced 140 BPM groove (looped) for %.0f s, the daemon's CPU time over its wall time from `--stats`; "
+             "%d rounds of the three settings, interleaved; the table gives the median and every round."
              % (a.tactus, " --out " + a.out if a.out else "", commit, "+dirty" if dirty else "", digest,
-                datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"), load[0], load[1], a.seconds), "",
-             "| setting | CPU share of one core | extra over web off | beats | page saw beats | max RSS (KiB) |",
-             "|:---|---:|---:|---:|---:|---:|"]
-    for label, s, beats in rows:
-        lines.append("| %s | %.2f %% | %+.2f %% | %d | %s | %d |" % (label, 100 * s["cpu_share"], 100 * (s["cpu_share"] - base),
-                                                                  s["events"], "—" if beats is None else beats, s["max_rss_kib"]))
+                datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"), load[0], load[1], a.seconds, a.repeat), "",
+             "| setting | CPU share of one core (median) | extra over web off | rounds | beats | page saw beats | max RSS (KiB) |",
+             "|:---|---:|---:|---:|---:|---:|---:|"]
+    for label, s, beats, shares in rows:
+        lines.append("| %s | %.2f %% | %+.2f %% | %s | %d | %s | %d |" % (
+            label, 100 * s["cpu_share"], 100 * (s["cpu_share"] - base), ", ".join("%.2f" % (100 * x) for x in shares),
+            s["events"], "—" if beats is None else beats, s["max_rss_kib"]))
     text = "\n".join(lines) + "\n"
     print(text)
     if a.out:

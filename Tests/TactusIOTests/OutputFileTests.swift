@@ -73,8 +73,9 @@ import Testing
         defer { remove() }
         let fifo = dir + "/pipe"
         #expect(mkfifo(fifo, 0o600) == 0)
-        // A reader on another thread (opening a FIFO for writing waits for one).
-        let reader = Task.detached { () -> String in
+        // A reader on a thread of its own (opening a FIFO for writing waits for one; a task of
+        // the cooperative pool may not get a thread while other tests block theirs).
+        let reader = ThreadResult { () -> String in
             let fd = open(fifo, O_RDONLY)
             defer { close(fd) }
             var data = [UInt8]()
@@ -87,7 +88,7 @@ import Testing
             return String(decoding: data, as: UTF8.self)
         }
         try OutputFile.write("through the pipe\n", to: fifo)
-        let got = try #require(try awaitResult(reader))
+        let got = try #require(reader.wait(timeout: 10))
         #expect(got == "through the pipe\n")
         #expect(kind(fifo) == S_IFIFO)
         #expect(try entries() == ["pipe"])
@@ -149,12 +150,18 @@ import Testing
 }
 
 /// The value of a detached task, from synchronous test code.
-func awaitResult<T: Sendable>(_ task: Task<T, Never>) throws -> T? {
-    let box = ResultBox<T>()
-    let done = DispatchSemaphore(value: 0)
-    Task { box.value = await task.value; done.signal() }
-    guard done.wait(timeout: .now() + 10) == .success else { return nil }
-    return box.value
-}
+/// A value computed on a thread of its own.
+final class ThreadResult<T: Sendable>: Sendable {
+    private final class Box: @unchecked Sendable { var value: T? }
+    private let box = Box()
+    private let thread: NamedThread
 
-final class ResultBox<T>: @unchecked Sendable { var value: T? }
+    init(_ body: @escaping @Sendable () -> T) {
+        let box = self.box
+        thread = NamedThread(name: "test-reader") { box.value = body() }
+        thread.start()
+    }
+
+    /// The value, or nil when the thread did not finish within `timeout` seconds.
+    func wait(timeout: Double) -> T? { thread.join(timeout: timeout) ? box.value : nil }
+}

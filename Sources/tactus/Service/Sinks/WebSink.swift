@@ -22,6 +22,7 @@ final class WebSink: EventSink, @unchecked Sendable {  // `published` is locked;
     /// Period costs (µs) of the current minute; the last full minute's quantiles are published.
     private var window = QuantileHistogram(lowest: 0.1, highest: 1e7)
     private var windowStart: Int64 = 0
+    private var lastStatus: Int64 = 0
     struct Published: Sendable {
         var status = "{}"
         var sinkErrors: [(String, Int)] = []
@@ -67,10 +68,17 @@ final class WebSink: EventSink, @unchecked Sendable {  // `published` is locked;
         let n = frameBuffer.withUnsafeMutableBufferPointer { frames.read(into: $0) }
         updateCosts(now: now)
         let pages = hub.clientCount > 0
-        let s = status()
-        published.withLock { p in
-            p.status = s
-            p.sinkErrors = sinkErrors()
+        // The status (for the page, /api/status, /metrics) 4 times a second; activations at the
+        // update rate.
+        var s: String?
+        if now - lastStatus >= 240_000_000 {
+            lastStatus = now
+            let text = status()
+            published.withLock { p in
+                p.status = text
+                p.sinkErrors = sinkErrors()
+            }
+            s = text
         }
         guard pages else { return next }
         var m = "{\"event\":\"update\","
@@ -78,7 +86,7 @@ final class WebSink: EventSink, @unchecked Sendable {  // `published` is locked;
                     n > 1 ? (frameBuffer[n - 1].time - frameBuffer[0].time) / Double(n - 1) : 0.01)
         m += frameBuffer[0..<n].map { String(cFormat: "%.3f", Double($0.activation)) }.joined(separator: ",")
         m += "],\"gate\":[" + frameBuffer[0..<n].map { $0.gateOpen ? "1" : "0" }.joined(separator: ",")
-        m += "],\"status\":" + s + "}"
+        m += "]" + (s.map { ",\"status\":" + $0 } ?? "") + "}"
         hub.broadcast(m)
         return next
     }
