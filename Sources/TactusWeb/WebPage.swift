@@ -10,7 +10,8 @@ enum WebPage {
 <meta name="viewport" content="width=device-width, initial-scale=1, user-scalable=no">
 <title>Tactus</title>
 <style>
-:root { color-scheme: dark; --fg:#e8e8e8; --dim:#8a8a8a; --bg:#111; --panel:#1c1c1c; --beat:#3ddc84; --late:#ffb300; --bad:#ff5252; }
+:root { color-scheme: dark; --fg:#e8e8e8; --dim:#8a8a8a; --bg:#111; --panel:#1c1c1c;
+  --beat:#3ddc84; --late:#ffb300; --bad:#ff5252; }
 * { box-sizing: border-box; }
 body { margin:0; font:16px system-ui, sans-serif; background:var(--bg); color:var(--fg); }
 main { max-width: 960px; margin: 0 auto; padding: 8px; display: grid; gap: 8px; }
@@ -29,11 +30,13 @@ section { background: var(--panel); border-radius: 10px; padding: 10px 12px; }
 #conf div { height:100%; width:0; background: var(--beat); }
 canvas { width:100%; height:160px; display:block; background:#0b0b0b; border-radius:6px; }
 #controls { display:grid; grid-template-columns: repeat(4, 1fr); gap:8px; }
-button { font: inherit; padding: 14px 6px; border-radius: 8px; border: 1px solid #444; background:#262626; color:var(--fg); touch-action: manipulation; }
+button { font: inherit; padding: 14px 6px; border-radius: 8px; border: 1px solid #444; background:#262626;
+  color:var(--fg); touch-action: manipulation; }
 button:active { background:#3a3a3a; }
 #tap { grid-column: span 4; padding: 28px; font-size: 28px; font-weight: 700; }
 #range { grid-column: span 4; display:flex; gap:8px; align-items:center; }
-#range input { width: 5em; font: inherit; padding: 8px; background:#000; color:var(--fg); border:1px solid #444; border-radius:6px; }
+#range input { width: 5em; font: inherit; padding: 8px; background:#000; color:var(--fg); border:1px solid #444;
+  border-radius:6px; }
 #ack { color: var(--dim); min-height: 1.3em; }
 #health { font-size: 14px; }
 .bad { color: var(--bad) !important; }
@@ -48,7 +51,8 @@ button:active { background:#3a3a3a; }
     <span id="lock">—</span><span id="gate">—</span><span id="mode">—</span></div>
 </section>
 <section><canvas id="chart" width="900" height="160"></canvas>
-  <div class="row" style="font-size:13px"><span>activation, last 10 s</span><span style="color:var(--beat)">| predicted beat</span>
+  <div class="row" style="font-size:13px"><span>activation, last 10 s</span>
+  <span style="color:var(--beat)">| predicted beat</span>
   <span style="color:var(--late)">| reported beat</span><span>shaded: gate closed</span></div></section>
 <section id="controls">
   <button id="tap">TAP <small>(space)</small></button>
@@ -56,7 +60,8 @@ button:active { background:#3a3a3a; }
   <button data-cmd="nudge" data-ms="-10">−10 ms</button><button data-cmd="nudge" data-ms="10">+10 ms</button>
   <button data-cmd="hold">hold</button><button data-cmd="release">release</button>
   <button data-cmd="downbeat">downbeat</button><button data-cmd="reset">reset</button>
-  <div id="range">range <input id="lo" type="number" value="80" min="20" max="400"> – <input id="hi" type="number" value="160" min="20" max="400"> BPM
+  <div id="range">range <input id="lo" type="number" value="80" min="20" max="400">
+    – <input id="hi" type="number" value="160" min="20" max="400"> BPM
     <button id="lockrange">lock</button><button id="fullrange">full</button></div>
   <div id="ack" style="grid-column: span 4"></div>
 </section>
@@ -74,7 +79,8 @@ function askToken() {
   if (t !== null) { token = t.trim(); localStorage.setItem("tactus-token", token); }
 }
 function connect() {
-  const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws" + (token ? "?token=" + encodeURIComponent(token) : "");
+  const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws"
+    + (token ? "?token=" + encodeURIComponent(token) : "");
   const ws = new WebSocket(url);
   state.ws = ws;
   let opened = false;
@@ -83,7 +89,8 @@ function connect() {
   ws.onclose = async () => {
     state.ws = null;
     if (!opened) {
-      const r = await fetch("/api/status", { headers: token ? { Authorization: "Bearer " + token } : {} }).catch(() => null);
+      const r = await fetch("/api/status", { headers: token ? { Authorization: "Bearer " + token } : {} })
+        .catch(() => null);
       if (r && r.status === 401) askToken();
     }
     setTimeout(connect, 1000);
@@ -118,7 +125,9 @@ function flash(e) {
   $("tempo").innerHTML = e.tempo.toFixed(1) + "<small> BPM</small>";
   const meter = e.meter || 4;
   if ($("dots").children.length !== meter) $("dots").innerHTML = "<span></span>".repeat(meter);
-  [...$("dots").children].forEach((d, i) => { d.className = (i + 1 === e.beat_in_bar ? "on" : "") + (i === 0 ? " one" : ""); });
+  [...$("dots").children].forEach((d, i) => {
+    d.className = (i + 1 === e.beat_in_bar ? "on" : "") + (i === 0 ? " one" : "");
+  });
   $("bar").textContent = e.bar ? e.bar + (e.bar_source === "operator" ? "" : " (counted)") : "—";
   $("phrase").textContent = e.phrase ? e.phrase + " · bar " + e.phrase_bar : "—";
 }
@@ -127,14 +136,21 @@ function showStatus(s) {
   $("lock").textContent = s.locked ? "locked" : "listening";
   $("gate").textContent = s.gate ? "music" : "silence";
   $("mode").textContent = s.mode || "—";
-  const sinks = Object.entries(s.output_errors_by_sink || {}).map(([k, v]) => `<span class="${v ? "bad" : ""}">${esc(k)} <b>${v}</b></span>`).join("");
-  $("health").innerHTML = `<span>model <b>${esc(s.model || "—")}</b></span><span>input <b>${esc(s.device || "—")}</b> ${s.rate || ""} Hz</span>`
-    + `<span class="${s.xruns ? "bad" : ""}">xruns <b>${s.xruns ?? "—"}</b></span><span class="${s.dropped_samples ? "bad" : ""}">dropped samples <b>${s.dropped_samples ?? "—"}</b></span>`
-    + `<span>beats <b id="beats">${s.beats ?? "—"}</b></span><span>CPU <b>${((s.cpu_share || 0) * 100).toFixed(1)} %</b></span>`
+  const sinks = Object.entries(s.output_errors_by_sink || {})
+    .map(([k, v]) => `<span class="${v ? "bad" : ""}">${esc(k)} <b>${v}</b></span>`).join("");
+  $("health").innerHTML = `<span>model <b>${esc(s.model || "—")}</b></span>`
+    + `<span>input <b>${esc(s.device || "—")}</b> ${s.rate || ""} Hz</span>`
+    + `<span class="${s.xruns ? "bad" : ""}">xruns <b>${s.xruns ?? "—"}</b></span>`
+    + `<span class="${s.dropped_samples ? "bad" : ""}">dropped samples <b>${s.dropped_samples ?? "—"}</b></span>`
+    + `<span>beats <b id="beats">${s.beats ?? "—"}</b></span>`
+    + `<span>CPU <b>${((s.cpu_share || 0) * 100).toFixed(1)} %</b></span>`
     + `<span>up <b>${fmtTime(s.uptime_s || 0)}</b></span><span>pages <b>${s.pages ?? "—"}</b></span>` + sinks;
 }
 const esc = t => String(t).replace(/[&<>"]/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
-const fmtTime = s => { s = Math.floor(s); return (s >= 3600 ? Math.floor(s / 3600) + " h " : "") + Math.floor(s % 3600 / 60) + " min " + s % 60 + " s"; };
+const fmtTime = s => {
+  s = Math.floor(s);
+  return (s >= 3600 ? Math.floor(s / 3600) + " h " : "") + Math.floor(s % 3600 / 60) + " min " + s % 60 + " s";
+};
 function draw() {
   const c = $("chart"), g = c.getContext("2d");
   const w = c.width = c.clientWidth * devicePixelRatio, h = c.height = c.clientHeight * devicePixelRatio;
@@ -162,15 +178,19 @@ let lastId = 0;
 function send(cmd) {
   cmd.id = "page-" + (++lastId);
   if (state.ws && state.ws.readyState === 1) { state.ws.send(JSON.stringify(cmd)); return; }
-  fetch("/api/control", { method: "POST", body: JSON.stringify(cmd), headers: token ? { Authorization: "Bearer " + token } : {} })
+  fetch("/api/control", { method: "POST", body: JSON.stringify(cmd),
+                          headers: token ? { Authorization: "Bearer " + token } : {} })
     .then(r => r.json()).then(handle).catch(() => { $("ack").textContent = "no daemon"; });
 }
 $("tap").addEventListener("pointerdown", e => { e.preventDefault(); send({ cmd: "tap" }); });
-document.addEventListener("keydown", e => { if (e.code === "Space" && !e.repeat && e.target.tagName !== "INPUT") { e.preventDefault(); send({ cmd: "tap" }); } });
+document.addEventListener("keydown", e => {
+  if (e.code === "Space" && !e.repeat && e.target.tagName !== "INPUT") { e.preventDefault(); send({ cmd: "tap" }); }
+});
 document.querySelectorAll("button[data-cmd]").forEach(b => b.addEventListener("click", () => {
   const c = { cmd: b.dataset.cmd }; if (b.dataset.ms) c.ms = Number(b.dataset.ms); send(c);
 }));
-$("lockrange").addEventListener("click", () => send({ cmd: "range", min: Number($("lo").value), max: Number($("hi").value) }));
+$("lockrange").addEventListener("click",
+  () => send({ cmd: "range", min: Number($("lo").value), max: Number($("hi").value) }));
 $("fullrange").addEventListener("click", () => send({ cmd: "range" }));
 connect();
 requestAnimationFrame(draw);

@@ -71,7 +71,8 @@ public final class WebServer: @unchecked Sendable {
             do { try await group.run() } catch { failure.store(true, ordering: .releasing) }
         }
         let deadline = DispatchTime.now() + 5
-        while port.load(ordering: .acquiring) == 0 && !failure.load(ordering: .acquiring) && DispatchTime.now() < deadline {
+        while port.load(ordering: .acquiring) == 0 && !failure.load(ordering: .acquiring)
+              && DispatchTime.now() < deadline {
             usleep(2000)
         }
         let p = port.load(ordering: .acquiring)
@@ -209,8 +210,9 @@ public final class WebServer: @unchecked Sendable {
 
     // MARK: The live page
 
-    private func upgrade(_ request: HTTPRequest, _ channel: any Channel,
-                         _ logger: Logger) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+    private func upgrade(
+        _ request: HTTPRequest, _ channel: any Channel, _ logger: Logger
+    ) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
         guard request.path?.hasPrefix("/ws") == true, authorised(request), let (id, messages) = hub.register() else {
             return .dontUpgrade
         }

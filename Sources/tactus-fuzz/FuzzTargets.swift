@@ -89,7 +89,8 @@ func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
             guard let line else { return }
             if case .success(let d) = ControlWire.decode(jsonLine: line) {
                 // What decodes must travel: encoded again, it decodes to the same command.
-                let again = ControlWire.decode(jsonLine: Array(ControlWire.jsonLine(d.command, id: "x").utf8.dropLast())[...])
+                let again = ControlWire.decode(
+                    jsonLine: Array(ControlWire.jsonLine(d.command, id: "x").utf8.dropLast())[...])
                 guard case .success(let e) = again, e.command == d.command else {
                     fatalError("JSON command not stable: \(d.command)")
                 }

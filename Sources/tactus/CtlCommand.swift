@@ -38,7 +38,11 @@ struct CtlCommand: ParsableCommand {
         }
         let client: ControlClient
         do throws(OutputError) {
-            if let osc { client = try ControlClient(oscTarget: osc) } else { client = try ControlClient(socketPath: socket) }
+            if let osc {
+                client = try ControlClient(oscTarget: osc)
+            } else {
+                client = try ControlClient(socketPath: socket)
+            }
         } catch {
             let hint = osc == nil ? " (is `tactus run` running with output.jsonl_socket set?)" : ""
             Console.error(error.message + hint)

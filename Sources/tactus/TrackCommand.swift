@@ -57,7 +57,8 @@ struct TrackCommand: ParsableCommand {
     var settings: [String] = []
 
     @Option(name: .customLong("control"),
-            help: "An operator command at a time, SECONDS:COMMAND (10:half, 12.5:nudge -10; see 'tactus ctl'); repeatable.")
+            help: ArgumentHelp("An operator command at a time, SECONDS:COMMAND (10:half, 12.5:nudge -10; "
+                               + "see 'tactus ctl'); repeatable."))
     var controlTexts: [String] = []
 
     /// `--control` parsed (validate() has checked them).

@@ -33,7 +33,8 @@ import Testing
         p.executableURL = TrackCommandTests.binary
         p.arguments = ["run", "--set", "capture.source=file", "--set", "capture.file=\(workspace.wav)",
                        "--set", "capture.realtime_priority=0", "--set", "output.jsonl_socket=\(socket)",
-                       "--set", "control.listen=127.0.0.1:0", "--speed", "\(speed)", "--duration", "\(duration)"] + extra
+                       "--set", "control.listen=127.0.0.1:0", "--speed", "\(speed)",
+                       "--duration", "\(duration)"] + extra
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -86,7 +87,8 @@ import Testing
         let nudge = try ctl(["--socket", d.socket, "nudge", "20"])
         #expect(nudge.status == 0 && nudge.stdout.contains("nudge 20 applied"), "\(nudge.stdout) \(nudge.stderr)")
         let rejected = try ctl(["--socket", d.socket, "range", "300", "400"])
-        #expect(rejected.status == 1 && rejected.stdout.contains("rejected: tempo outside the configured"), "\(rejected.stdout)")
+        #expect(rejected.status == 1 && rejected.stdout.contains("rejected: tempo outside the configured"),
+                "\(rejected.stdout)")
         let negative = try ctl(["--socket", d.socket, "nudge", "-5"])
         #expect(negative.status == 0, "a negative argument is an argument: \(negative.stderr)")
         let usage = try ctl(["--socket", d.socket, "jump"])
@@ -96,7 +98,8 @@ import Testing
         #expect(controls.map { $0["command"] as? String } == ["nudge 20", "range 300 400", "nudge -5"])
         // Beats against the groove's grid (a beat every 0.5 s from its first): 20 ms later after
         // the first nudge, 15 ms after the second.
-        let first = try #require(controls.first?["time"] as? Double), second = try #require(controls.last?["time"] as? Double)
+        let first = try #require(controls.first?["time"] as? Double)
+        let second = try #require(controls.last?["time"] as? Double)
         let grid = ExampleSignal(tempo: 120, duration: 24).beats
         func offset(_ range: ClosedRange<Double>) -> Double {
             let d = beats(lines).map(\.time).filter { range.contains($0) }.map { t in
@@ -130,7 +133,9 @@ import Testing
             send(ControlWire.osc(.tap).encoded())
             let junk = Array("{\"cmd\":\"nudge\",\"ms\":\"x\"}\n".utf8) + [UInt8](repeating: 0x41, count: 3000)
                 + [0x0A] + Array("not json\n".utf8)
-            _ = junk.withUnsafeBytes { Glibc.send(client, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL)) }
+            _ = junk.withUnsafeBytes {
+                Glibc.send(client, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT) | Int32(MSG_NOSIGNAL))
+            }
             Thread.sleep(forTimeInterval: 0.01)
         }
         let (lines, stderr) = d.finish()
@@ -154,7 +159,8 @@ import Testing
     @Test func trackAppliesTimedCommands() throws {
         let ws = try TestWorkspace("ctl-track", tempo: 140, duration: 20)
         defer { ws.remove() }
-        let r = try TrackCommandTests().run(["track", ws.wav, "--format", "jsonl", "--control", "8:half", "--control", "8.1:downbeat"])
+        let r = try TrackCommandTests().run(["track", ws.wav, "--format", "jsonl", "--control", "8:half",
+                                             "--control", "8.1:downbeat"])
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]

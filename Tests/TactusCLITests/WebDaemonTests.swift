@@ -51,7 +51,9 @@ import Testing
         var tv = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         let ok = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard ok == 0 else { return (0, "") }
         let bytes = Array(request.utf8)
@@ -64,7 +66,8 @@ import Testing
             data += buf[0..<n]
             let text = String(decoding: data, as: UTF8.self)
             if let headerEnd = text.range(of: "\r\n\r\n"),
-               let length = text[..<headerEnd.lowerBound].firstMatch(of: /(?i)content-length: (\d+)/).flatMap({ Int($0.1) }),
+               let length = text[..<headerEnd.lowerBound].firstMatch(of: /(?i)content-length: (\d+)/)
+                   .flatMap({ Int($0.1) }),
                text.utf8.count - text[..<headerEnd.upperBound].utf8.count >= length {
                 break
             }
@@ -81,7 +84,8 @@ import Testing
     }
 
     static func post(_ port: Int, _ path: String, _ body: String) -> (status: Int, body: String) {
-        http(port, "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
+        http(port, "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n"
+                   + "Connection: close\r\n\r\n\(body)")
     }
 
     /// Every sample line of a Prometheus text exposition: name, labels and value.
@@ -111,15 +115,17 @@ import Testing
         let metrics = Self.get(d.port, "/metrics")
         #expect(metrics.status == 200)
         let second = Self.samples(metrics.body)
-        #expect((second["tactus_beats_total"] ?? 0) > (first["tactus_beats_total"] ?? 0), "beats grow: \(first) → \(second)")
+        #expect((second["tactus_beats_total"] ?? 0) > (first["tactus_beats_total"] ?? 0),
+                "beats grow: \(first) → \(second)")
         #expect(second["tactus_build_info{version=\"0.21.0\",model=\"builtin\"}"] == 1)
         #expect(abs((second["tactus_tempo_bpm"] ?? 0) - 140) < 5)
         let status = Self.get(d.port, "/api/status")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(status.body.utf8)) as? [String: Any])
-        #expect(json["model"] as? String == "builtin" && (json["output_errors_by_sink"] as? [String: Any])?["stdout"] as? Int == 0)
+        #expect(json["model"] as? String == "builtin"
+                && (json["output_errors_by_sink"] as? [String: Any])?["stdout"] as? Int == 0)
         let half = Self.post(d.port, "/api/control", #"{"cmd":"half","id":"h1"}"#)
-        #expect(half.status == 200 && half.body.contains("\"result\":\"applied\"") && half.body.contains("\"id\":\"h1\""),
-                "\(half)")
+        #expect(half.status == 200 && half.body.contains("\"result\":\"applied\"")
+                && half.body.contains("\"id\":\"h1\""), "\(half)")
         let rejected = Self.post(d.port, "/api/control", #"{"cmd":"meter","n":0}"#)
         #expect(rejected.status == 422)
         #expect(Self.post(d.port, "/api/control", "nonsense").status == 400)
@@ -127,7 +133,8 @@ import Testing
         #expect(Self.get(d.port, "/etc/passwd").status == 404, "nothing but the page and the endpoints")
         let (lines, _) = d.finish()
         let after = lines.filter { $0["event"] as? String == "beat" && ($0["time"] as? Double ?? 0) > 14 }
-        #expect(!after.isEmpty && after.allSatisfy { abs(($0["tempo"] as? Double ?? 0) - 70) < 3 }, "the page's half halved it")
+        #expect(!after.isEmpty && after.allSatisfy { abs(($0["tempo"] as? Double ?? 0) - 70) < 3 },
+                "the page's half halved it")
     }
 
     @Test func theTokenGuardsAllButThePage() throws {
@@ -166,13 +173,16 @@ import Testing
             addr.sin_port = in_port_t(UInt16(d.port).bigEndian)
             addr.sin_addr.s_addr = inet_addr("127.0.0.1")
             _ = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
             idle.append(fd)
         }
         defer { for fd in idle { close(fd) } }
         _ = Self.http(d.port, String(repeating: "\u{1}\u{2}garbage\r\n", count: 500), timeout: 1)
-        let flood = "GET / HTTP/1.1\r\n" + (0..<200).map { "X-\($0): \(String(repeating: "y", count: 100))\r\n" }.joined() + "\r\n"
+        let flood = "GET / HTTP/1.1\r\n"
+            + (0..<200).map { "X-\($0): \(String(repeating: "y", count: 100))\r\n" }.joined() + "\r\n"
         let flooded = Self.http(d.port, flood, timeout: 1)
         #expect(flooded.status != 200, "200 headers of 100 bytes are refused: \(flooded.status)")
         let upgrade = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -184,7 +194,8 @@ import Testing
         idle.removeAll()
         #expect(Self.get(d.port, "/api/status").status == 200, "honest requests are still served")
         let (lines, stderr) = d.finish()
-        let beats = lines.filter { $0["event"] as? String == "beat" }.compactMap { $0["time"] as? Double }.filter { $0 > 3 }
+        let beats = lines.filter { $0["event"] as? String == "beat" }.compactMap { $0["time"] as? Double }
+            .filter { $0 > 3 }
         #expect(beats.count > 10, "\(stderr)")
         let gaps = zip(beats.dropFirst(), beats).map { $0 - $1 }
         #expect(gaps.allSatisfy { $0 < 0.75 }, "largest gap \(gaps.max() ?? 0) s")

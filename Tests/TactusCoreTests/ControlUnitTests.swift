@@ -20,7 +20,8 @@ import Testing
         var e = BeatEvent(beatTime: 1, emissionTime: 0.95, tempo: 120, confidence: 0.9, count: 9, predicted: true)
         #expect(!e.jsonLine().contains("bar"), "not counted: no bar fields")
         (e.beatInBar, e.meter, e.bar, e.phraseBar, e.phrase, e.barSource) = (1, 4, 3, 3, 1, .operator)
-        #expect(e.jsonLine().hasSuffix(#","beat_in_bar":1,"meter":4,"bar":3,"phrase_bar":3,"phrase":1,"bar_source":"operator"}"# + "\n"))
+        #expect(e.jsonLine().hasSuffix(#","beat_in_bar":1,"meter":4,"bar":3"#
+                                       + #","phrase_bar":3,"phrase":1,"bar_source":"operator"}"# + "\n"))
     }
 
     @Test func downbeatOnTheNextOrTheNearestBeat() {

@@ -98,7 +98,10 @@ import Testing
     /// song position differs from the clock's count re-aligns with Stop, Song Position, Continue.
     @Test func theOperatorsBarsMoveTheSongPosition() {
         var clock = MIDIClockGenerator()
-        for k in 0..<4 { clock.beat(at: 1 + Double(k) * 0.5, tempo: 120, predicted: true) ; _ = clock.advance(to: 1 + Double(k) * 0.5) }
+        for k in 0..<4 {
+            clock.beat(at: 1 + Double(k) * 0.5, tempo: 120, predicted: true)
+            _ = clock.advance(to: 1 + Double(k) * 0.5)
+        }
         // The operator's downbeat: the next beat is bar 1, beat 1 (song beat 0), not beat 4.
         #expect(MIDIClockGenerator.songBeat(bar: 1, beatInBar: 1, meter: 4) == 0)
         clock.beat(at: 3.0, tempo: 120, predicted: true, songBeat: 0)

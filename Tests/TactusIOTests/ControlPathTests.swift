@@ -18,8 +18,8 @@ import Testing
         #expect(inbox.dropped.load(ordering: .relaxed) == 10)
         let r = try #require(inbox.next())
         let c = StageControl(frameRate: 100, tempoRange: 55...215)
-        inbox.complete(ControlOutcome(request: r, result: .pending(taps: 1), streamTime: 1, tempoBefore: 0, tempoAfter: 0,
-                                      control: c, nudge: 0))
+        inbox.complete(ControlOutcome(request: r, result: .pending(taps: 1), streamTime: 1, tempoBefore: 0,
+                                      tempoAfter: 0, control: c, nudge: 0))
         let (o, origin) = try #require(inbox.takeOutcome())
         #expect(o.result == .pending(taps: 1))
         guard case .socket(3, "\"x\"") = origin else { Issue.record("origin \(origin)"); return }
@@ -39,7 +39,8 @@ import Testing
         func push(_ k: Int) {
             signal.samples.withUnsafeBufferPointer { all in
                 channel.push(UnsafeBufferPointer(rebasing: all[(k * 441)..<((k + 1) * 441)]),
-                             stamp: CaptureStamp(firstSample: k * 441, frames: 441, hostNanos: Int64(k) * 10_000_000, gapBefore: 0))
+                             stamp: CaptureStamp(firstSample: k * 441, frames: 441, hostNanos: Int64(k) * 10_000_000,
+                                                 gapBefore: 0))
             }
         }
         for k in 0..<1200 { push(k) }
@@ -53,7 +54,8 @@ import Testing
         if tactus_alloc_counter_available() != 0 { #expect(allocations == 0) }
         let (half, _) = try #require(inbox.takeOutcome())
         #expect(half.result == .applied)
-        #expect(abs(half.tempoBefore - 140) < 3 && abs(half.tempoAfter - 70) < 2, "\(half.tempoBefore) → \(half.tempoAfter)")
+        #expect(abs(half.tempoBefore - 140) < 3 && abs(half.tempoAfter - 70) < 2,
+                "\(half.tempoBefore) → \(half.tempoAfter)")
         #expect(half.rangeSource == .octave)
         #expect(abs(half.streamTime - 11.995) < 0.02, "the arrival on the stream clock: \(half.streamTime)")
         #expect(try #require(inbox.takeOutcome()).0.meter == 3)

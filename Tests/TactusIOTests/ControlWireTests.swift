@@ -32,7 +32,8 @@ import Testing
         let nudge = OSCPacket.message(address: "/tactus/nudge", arguments: [.int32(-10)])
         #expect(commands(nudge).map { try? $0.get() } == [.nudge(milliseconds: -10)])
         let bundle = OSCPacket.bundle(timetag: .immediately, elements: [
-            .message(address: "/tactus/half", arguments: []), .message(address: "/tactus/meter", arguments: [.int32(3)]),
+            .message(address: "/tactus/half", arguments: []),
+            .message(address: "/tactus/meter", arguments: [.int32(3)]),
         ])
         #expect(commands(bundle).map { try? $0.get() } == [.half, .meter(3)])
     }
@@ -47,7 +48,8 @@ import Testing
         #expect(why(.message(address: "/tactus/nudge", arguments: []))?.contains("usage: nudge <ms>") == true)
         #expect(why(.message(address: "/tactus/range", arguments: [.float32(80)]))?.contains("two tempi") == true)
         #expect(why(.message(address: "/tactus/nudge", arguments: [.float32(.nan)]))?.contains("not finite") == true)
-        #expect(why(.message(address: "/tactus/meter", arguments: [.float32(3.5)]))?.contains("not a whole number") == true)
+        #expect(why(.message(address: "/tactus/meter",
+                             arguments: [.float32(3.5)]))?.contains("not a whole number") == true)
         #expect(why(.message(address: "/tactus/half", arguments: [.blob([1])]))?.contains("unsupported") == true)
     }
 
@@ -62,7 +64,8 @@ import Testing
         #expect(OSCPacket.decode(Array(good.prefix(16))) == .message(address: "/tactus/nudge", arguments: []))
         #expect(OSCPacket.decode(Array("/a\0\0,q\0\0".utf8)) == nil, "unknown type tag")
         #expect(OSCPacket.decode(Array("/a\0\0,s\0\0abcd".utf8)) == nil, "string without its NUL")
-        #expect(OSCPacket.decode(Array("/a\0\0,b\0\0".utf8) + [0x7F, 0xFF, 0xFF, 0xFF]) == nil, "blob longer than the packet")
+        #expect(OSCPacket.decode(Array("/a\0\0,b\0\0".utf8) + [0x7F, 0xFF, 0xFF, 0xFF]) == nil,
+                "blob longer than the packet")
         // Bundles nested deeper than maxDepth.
         var p = OSCPacket.message(address: "/tactus/tap", arguments: [])
         for _ in 0...OSCPacket.maxDepth { p = .bundle(timetag: .immediately, elements: [p]) }
@@ -92,7 +95,8 @@ import Testing
         #expect(throws: ControlParseError.self) { try ControlCommand(words: ["nudge", "0x10"]) }
         #expect(throws: ControlParseError.self) { try ControlCommand(words: ["tap", "now"]) }
         #expect(throws: ControlParseError.self) { try ControlCommand(words: []) }
-        #expect(try TimedCommand(text: "12.5:nudge -10") == TimedCommand(time: 12.5, command: .nudge(milliseconds: -10)))
+        #expect(try TimedCommand(text: "12.5:nudge -10")
+                == TimedCommand(time: 12.5, command: .nudge(milliseconds: -10)))
         #expect(throws: ControlParseError.self) { try TimedCommand(text: "half") }
         #expect(throws: ControlParseError.self) { try TimedCommand(text: "-1:half") }
         // Untrusted names are shown cut and without control characters.

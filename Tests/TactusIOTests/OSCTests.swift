@@ -269,7 +269,8 @@ enum PythonOSC {
             Issue.record("no bundle"); return
         }
         #expect(first == [
-            .message(address: "/tactus/beat", arguments: [.int32(1), .float32(120), .float32(0.9), .bool(true), .int32(1)]),
+            .message(address: "/tactus/beat",
+                     arguments: [.int32(1), .float32(120), .float32(0.9), .bool(true), .int32(1)]),
             .message(address: "/tactus/tempo", arguments: [.float32(120)]),
             .message(address: "/tactus/bar", arguments: [.int32(5)]),
             .message(address: "/tactus/phrase", arguments: [.int32(2)]),
@@ -285,7 +286,8 @@ enum PythonOSC {
     @Test func qlcPlusHasBarAndPhraseButtons() {
         var s = OSCSchema(preset: .qlcplus, qlcPath: "/b", qlcBarPath: "/bar", qlcPhrasePath: "")
         let (now, later) = s.packets(for: counted(1, (1, 2, 1, 1)), beatUnixTime: 0)
-        #expect(now == [.message(address: "/b", arguments: [.float32(1)]), .message(address: "/bar", arguments: [.float32(1)])])
+        #expect(now == [.message(address: "/b", arguments: [.float32(1)]),
+                        .message(address: "/bar", arguments: [.float32(1)])])
         #expect(later.count == 2, "both released")
         #expect(s.packets(for: counted(2, (2, 2, 1, 1)), beatUnixTime: 0).now.count == 1)
     }

@@ -63,7 +63,8 @@ public struct AddressFilter: Sendable, Equatable {
     public static func checkListen(_ text: String) throws(ConfigError) {
         let (host, _) = try HostPort.parse(text, key: "control.listen", anyPort: true)
         guard address(host) != nil else {
-            throw .invalid(key: "control.listen", "'\(text)': the host must be a numeric address (127.0.0.1, 0.0.0.0, [::1])")
+            throw .invalid(key: "control.listen",
+                           "'\(text)': the host must be a numeric address (127.0.0.1, 0.0.0.0, [::1])")
         }
     }
 }

@@ -5,9 +5,12 @@ public enum HostPort {
     /// Host and port of `text`; throws naming `key` when it is not host:port with a port 1-65535
     /// (0-65535 for an address to bind, `anyPort`: 0 asks the system for a free port).
     @discardableResult
-    public static func parse(_ text: String, key: String, anyPort: Bool = false) throws(ConfigError) -> (host: String, port: UInt16) {
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]), port > 0 || anyPort else {
-            throw .invalid(key: key, "'\(text)': expected host:port or [v6addr]:port with a port \(anyPort ? 0 : 1)-65535")
+    public static func parse(_ text: String, key: String,
+                             anyPort: Bool = false) throws(ConfigError) -> (host: String, port: UInt16) {
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]),
+              port > 0 || anyPort else {
+            throw .invalid(key: key,
+                           "'\(text)': expected host:port or [v6addr]:port with a port \(anyPort ? 0 : 1)-65535")
         }
         var host = String(text[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") && host.count > 2 {

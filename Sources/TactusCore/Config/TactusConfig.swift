@@ -56,17 +56,20 @@ public struct TactusConfig: Sendable, Equatable {
         if !web.listen.isEmpty {
             let (host, _) = try HostPort.parse(web.listen, key: "web.listen", anyPort: true)
             guard AddressFilter.address(host) != nil else {
-                throw .invalid(key: "web.listen", "'\(web.listen)': the host must be a numeric address (127.0.0.1, 0.0.0.0, [::1])")
+                throw .invalid(key: "web.listen",
+                               "'\(web.listen)': the host must be a numeric address (127.0.0.1, 0.0.0.0, [::1])")
             }
             if !web.listensOnLoopback && web.token.isEmpty {
-                throw .invalid(key: "web.token", "web.listen '\(web.listen)' is not loopback: set web.token (a secret the "
-                               + "page asks for once), or listen on 127.0.0.1")
+                throw .invalid(key: "web.token", "web.listen '\(web.listen)' is not loopback: set web.token "
+                               + "(a secret the page asks for once), or listen on 127.0.0.1")
             }
         }
-        if web.token.utf8.count > 256 || web.token.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 0x21 || $0 > 0x7E } ?? true }) {
+        if web.token.utf8.count > 256
+            || web.token.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 0x21 || $0 > 0x7E } ?? true }) {
             throw .invalid(key: "web.token", "at most 256 printable ASCII characters without blanks")
         }
-        for (key, path) in [("output.qlc_bar_path", output.qlcBarPath), ("output.qlc_phrase_path", output.qlcPhrasePath)]
+        for (key, path) in [("output.qlc_bar_path", output.qlcBarPath),
+                            ("output.qlc_phrase_path", output.qlcPhrasePath)]
         where !path.isEmpty && !path.hasPrefix("/") {
             throw .invalid(key: key, "'\(path)': an OSC address starts with /")
         }

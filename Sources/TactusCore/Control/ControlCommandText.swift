@@ -79,7 +79,9 @@ extension ControlCommand {
 
     /// Untrusted text in a message: at most 40 characters, control characters replaced.
     public static func shown(_ text: String) -> String {
-        let cut = String(text.unicodeScalars.prefix(40).map { $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) })
+        let cut = String(text.unicodeScalars.prefix(40).map {
+            $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0)
+        })
         return text.unicodeScalars.count > 40 ? cut + "…" : cut
     }
 }
@@ -105,7 +107,8 @@ public struct TimedCommand: Sendable, Equatable {
     /// "SECONDS:COMMAND [ARGS]", e.g. "10:half", "12.5:nudge -10", "3:range 80 100".
     public init(text: String) throws(ControlParseError) {
         guard let colon = text.firstIndex(of: ":"), let t = Double(text[..<colon]), t.isFinite, t >= 0 else {
-            throw ControlParseError("'\(ControlCommand.shown(text))': expected SECONDS:COMMAND, e.g. 10:half or 12.5:nudge -10")
+            throw ControlParseError("'\(ControlCommand.shown(text))': expected SECONDS:COMMAND, "
+                                    + "e.g. 10:half or 12.5:nudge -10")
         }
         time = t
         command = try ControlCommand(words: text[text.index(after: colon)...].split(separator: " ").map(String.init))

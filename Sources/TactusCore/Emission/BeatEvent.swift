@@ -49,7 +49,8 @@ public struct BeatEvent: Sendable, Equatable, BitwiseCopyable {
         s += predicted ? "\"predicted\":true" : "\"predicted\":false"
         if late { s += ",\"late\":true" }
         if beatInBar > 0 {
-            s += ",\"beat_in_bar\":\(beatInBar),\"meter\":\(meter),\"bar\":\(bar),\"phrase_bar\":\(phraseBar),\"phrase\":\(phrase)"
+            s += ",\"beat_in_bar\":\(beatInBar),\"meter\":\(meter),\"bar\":\(bar)"
+            s += ",\"phrase_bar\":\(phraseBar),\"phrase\":\(phrase)"
             s += barSource == .operator ? ",\"bar_source\":\"operator\"" : ",\"bar_source\":\"count\""
         }
         if let hostTime { s += String(cFormat: ",\"host_time\":%.6f", hostTime) }

@@ -58,7 +58,9 @@ public final class ControlClient {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw OutputError("\(path): socket: \(String(cString: strerror(errno)))") }
         let ok = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard ok == 0 else {
             let why = String(cString: strerror(errno))
@@ -74,7 +76,9 @@ public final class ControlClient {
         let id = "ctl-\(getpid())-\(sent)"
         let bytes = osc != nil ? ControlWire.osc(command).encoded() : Array(ControlWire.jsonLine(command, id: id).utf8)
         let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        guard n == bytes.count else { throw OutputError("\(destination): cannot send: \(String(cString: strerror(errno)))") }
+        guard n == bytes.count else {
+            throw OutputError("\(destination): cannot send: \(String(cString: strerror(errno)))")
+        }
         let deadline = MonotonicClock.nanos() + Int64(timeout * 1e9)
         while MonotonicClock.nanos() < deadline {
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)

@@ -107,7 +107,9 @@ public final class ControlInbox: @unchecked Sendable {
     /// Processing thread: the next command, if any. Lock-free, no allocation.
     public func next() -> ControlRequest? {
         var r = ControlRequest.empty
-        let n = withUnsafeMutablePointer(to: &r) { requests.read(into: UnsafeMutableBufferPointer(start: $0, count: 1)) }
+        let n = withUnsafeMutablePointer(to: &r) {
+            requests.read(into: UnsafeMutableBufferPointer(start: $0, count: 1))
+        }
         return n == 1 ? r : nil
     }
 
@@ -123,7 +125,9 @@ public final class ControlInbox: @unchecked Sendable {
     /// The next outcome and who asked (the output thread, a test).
     public func takeOutcome() -> (ControlOutcome, ControlOrigin)? {
         var o = ControlOutcome.empty
-        let n = withUnsafeMutablePointer(to: &o) { outcomes.read(into: UnsafeMutableBufferPointer(start: $0, count: 1)) }
+        let n = withUnsafeMutablePointer(to: &o) {
+            outcomes.read(into: UnsafeMutableBufferPointer(start: $0, count: 1))
+        }
         guard n == 1 else { return nil }
         let origin = senders.withLock { $0.origins.removeValue(forKey: o.request.tag) } ?? .local
         return (o, origin)

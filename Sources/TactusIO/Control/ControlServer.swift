@@ -43,9 +43,13 @@ public final class ControlServer: @unchecked Sendable {
         let address = try SocketAddress(listen, numericOnly: true)
         let fd = Glibc.socket(address.family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
                               | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw OutputError("control.listen \(listen): socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw OutputError("control.listen \(listen): socket: \(String(cString: strerror(errno)))")
+        }
         var a = address.storage
-        let rc = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, address.length) } }
+        let rc = withUnsafePointer(to: &a) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, address.length) }
+        }
         guard rc == 0 else {
             let why = String(cString: strerror(errno))
             close(fd)
@@ -64,7 +68,9 @@ public final class ControlServer: @unchecked Sendable {
         guard udp >= 0 else { return 0 }
         var a = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        _ = withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(udp, $0, &length) } }
+        _ = withUnsafeMutablePointer(to: &a) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(udp, $0, &length) }
+        }
         return withUnsafeBytes(of: &a) { Int($0[2]) << 8 | Int($0[3]) }
     }
 
@@ -126,7 +132,8 @@ public final class ControlServer: @unchecked Sendable {
                 continue
             }
             guard n <= Self.maxDatagram, let packet = OSCPacket.decode(Array(buffer[0..<n])) else {
-                let why = n > Self.maxDatagram ? "a datagram of \(n) bytes (at most \(Self.maxDatagram))" : "not an OSC packet"
+                let why = n > Self.maxDatagram
+                    ? "a datagram of \(n) bytes (at most \(Self.maxDatagram))" : "not an OSC packet"
                 fail(why, from: sender, now: now)
                 continue
             }

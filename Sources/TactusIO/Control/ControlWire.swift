@@ -29,7 +29,8 @@ public enum ControlWire {
             for e in elements { decode(osc: e, into: &out) }
         case .message(let address, let arguments):
             guard address.hasPrefix(oscPrefix) else {
-                out.append(.failure(ControlParseError("OSC address '\(ControlCommand.shown(address))' is not /tactus/<command>")))
+                out.append(.failure(ControlParseError(
+                    "OSC address '\(ControlCommand.shown(address))' is not /tactus/<command>")))
                 return
             }
             let name = String(address.dropFirst(oscPrefix.count))
@@ -38,7 +39,10 @@ public enum ControlWire {
                 switch a {
                 case .int32(let v): words.append(String(v))
                 case .float32(let v):
-                    guard v.isFinite else { out.append(.failure(ControlParseError("\(name): argument not finite"))); return }
+                    guard v.isFinite else {
+                        out.append(.failure(ControlParseError("\(name): argument not finite")))
+                        return
+                    }
                     words.append(ControlCommand.number(Double(v)))
                 case .string(let s): words.append(s)
                 case .bool(let b): words.append(b ? "1" : "0")
@@ -108,7 +112,9 @@ public enum ControlWire {
         var id: String?
         switch parsed.id {
         case .text(let s):
-            guard s.utf8.count <= maxIDBytes else { return .failure(ControlParseError("id longer than \(maxIDBytes) bytes")) }
+            guard s.utf8.count <= maxIDBytes else {
+                return .failure(ControlParseError("id longer than \(maxIDBytes) bytes"))
+            }
             id = quoted(s)
         case .number(let n): id = String(n)
         case nil: break

@@ -208,7 +208,9 @@ public final class LineSocketServer: @unchecked Sendable {
     /// Sends whole; a client that cannot take it is closed (a partial line would corrupt the
     /// stream) and counted.
     private func send(_ bytes: [UInt8], to fd: Int32, _ s: inout State) -> Bool {
-        let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
+        let n = bytes.withUnsafeBytes {
+            Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+        }
         if n == bytes.count { return true }
         close(fd)
         s.dropped += 1

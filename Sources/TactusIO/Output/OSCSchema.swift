@@ -70,9 +70,12 @@ public struct OSCSchema: Sendable {
                 .message(address: "/tactus/beat", arguments: args),
                 .message(address: "/tactus/tempo", arguments: [.float32(Float(e.tempo))]),
             ]
-            if barStart { messages.append(.message(address: "/tactus/bar", arguments: [.int32(Int32(truncatingIfNeeded: e.bar))])) }
+            if barStart {
+                messages.append(.message(address: "/tactus/bar", arguments: [.int32(Int32(truncatingIfNeeded: e.bar))]))
+            }
             if phraseStart {
-                messages.append(.message(address: "/tactus/phrase", arguments: [.int32(Int32(truncatingIfNeeded: e.phrase))]))
+                messages.append(.message(address: "/tactus/phrase",
+                                         arguments: [.int32(Int32(truncatingIfNeeded: e.phrase))]))
             }
             guard timetags && e.predicted else { return (messages, []) }
             return ([.bundle(timetag: OSCTimeTag(unixTime: beatUnixTime), elements: messages)], [])

@@ -56,11 +56,14 @@ public struct SocketAddress: @unchecked Sendable {
         var host = [CChar](repeating: 0, count: Int(NI_MAXHOST)), port = [CChar](repeating: 0, count: 16)
         let rc = withUnsafePointer(to: &a) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                getnameinfo($0, length, &host, socklen_t(host.count), &port, socklen_t(port.count), NI_NUMERICHOST | NI_NUMERICSERV)
+                getnameinfo($0, length, &host, socklen_t(host.count), &port, socklen_t(port.count),
+                            NI_NUMERICHOST | NI_NUMERICSERV)
             }
         }
         guard rc == 0 else { return "?" }
-        func text(_ c: [CChar]) -> String { String(decoding: c.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        func text(_ c: [CChar]) -> String {
+            String(decoding: c.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
         let h = text(host), p = text(port)
         return family == AF_INET6 ? "[\(h)]:\(p)" : "\(h):\(p)"
     }

@@ -128,7 +128,8 @@ public final class ProcessingLoop: @unchecked Sendable {
         finished.destroy()
         hops.destroy(); droppedEvents.destroy(); heartbeatNanos.destroy(); tempoBits.destroy(); confidenceBits.destroy()
         locked.destroy(); repairedSamples.destroy(); streamTimeBits.destroy()
-        holding.destroy(); rangeSource.destroy(); meter.destroy(); beatInBar.destroy(); bar.destroy(); gateOpen.destroy()
+        holding.destroy(); rangeSource.destroy(); meter.destroy(); beatInBar.destroy(); bar.destroy()
+        gateOpen.destroy()
     }
 
     /// Main thread: offers a new pipeline (built off the hot path); false if one is still pending.

@@ -60,7 +60,8 @@ extension EventWriter {
         case .applied: break
         }
         f += [
-            ("tempo_before", String(cFormat: "%.2f", o.tempoBefore)), ("tempo_after", String(cFormat: "%.2f", o.tempoAfter)),
+            ("tempo_before", String(cFormat: "%.2f", o.tempoBefore)),
+            ("tempo_after", String(cFormat: "%.2f", o.tempoAfter)),
             ("range_min", String(cFormat: "%.2f", o.rangeLow)), ("range_max", String(cFormat: "%.2f", o.rangeHigh)),
             ("range_source", JSONString.quoted(rangeSourceName(o.rangeSource))),
             ("held", o.holding ? "true" : "false"), ("meter", "\(o.meter)"), ("phrase_length", "\(o.phrase)"),

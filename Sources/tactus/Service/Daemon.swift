@@ -46,7 +46,9 @@ final class Daemon {
         channel = CaptureChannel(capacitySamples: Int(config.capture.ringSeconds * 96_000),
                                  periods: Int(config.capture.ringSeconds * 200) + 64)
         processing = ProcessingLoop(pipeline: pipeline, channel: channel)
-        let notices = NoticeBoard { [processing] in Double(bitPattern: processing.streamTimeBits.load(ordering: .relaxed)) }
+        let notices = NoticeBoard { [processing] in
+            Double(bitPattern: processing.streamTimeBits.load(ordering: .relaxed))
+        }
         reports = SinkReports(log: { [log] in log.warning("\($0)") }, notices: notices)
         let socket: LineSocketServer?, udp: UDPSender?
         do {
@@ -122,12 +124,15 @@ final class Daemon {
         log.info("model: \(model.map { "\(config.modelPath) (\($0.networks.count) networks\($0.onsetMix > 0 ? ", onset mix \($0.onsetMix)" : ""))" } ?? "none, spectral-flux onset fallback"); emission \(config.emission.mode.rawValue), lead \(Int(config.emission.lead * 1000)) ms")
     }
 
-    deinit { stopCapture.destroy(); stopProcessing.destroy(); stopOutput.destroy(); stopMIDI.destroy(); stopControl.destroy() }
+    deinit {
+        stopCapture.destroy(); stopProcessing.destroy(); stopOutput.destroy(); stopMIDI.destroy(); stopControl.destroy()
+    }
 
     /// The control thread's server (issue 20), wired to the processing loop and the outputs. A
     /// listen address that cannot be bound (a second daemon, a port in use) is logged and OSC
     /// control is off: the beats matter more than the buttons.
-    private static func controlServer(_ config: TactusConfig, socket: LineSocketServer?, inbox processing: ProcessingLoop,
+    private static func controlServer(_ config: TactusConfig, socket: LineSocketServer?,
+                                      inbox processing: ProcessingLoop,
                                       output: EventWriter, log: Logger) -> ControlServer? {
         let inbox = ControlInbox()
         inbox.wake = { [processing] in processing.pokeOutput() }
@@ -140,10 +145,12 @@ final class Daemon {
         let allow = (try? AddressFilter(c.allow)) ?? (try! AddressFilter(""))
         var server: ControlServer?
         do {
-            server = try ControlServer(listen: c.listen, allow: allow, maxRate: c.maxRate, socket: commandSocket, inbox: inbox)
+            server = try ControlServer(listen: c.listen, allow: allow, maxRate: c.maxRate, socket: commandSocket,
+                                       inbox: inbox)
         } catch {
             log.error("\(error); OSC control is off (the socket still takes commands)")
-            server = try? ControlServer(listen: "", allow: allow, maxRate: c.maxRate, socket: commandSocket, inbox: inbox)
+            server = try? ControlServer(listen: "", allow: allow, maxRate: c.maxRate, socket: commandSocket,
+                                        inbox: inbox)
         }
         guard let server, !(c.listen.isEmpty && commandSocket == nil) else { return nil }
         server.report = { [log] in log.warning("\($0)") }
@@ -152,7 +159,8 @@ final class Daemon {
         if server.boundPort > 0 {
             // The port bound (port 0 in control.listen asks the system for one).
             let host = c.listen[..<(c.listen.lastIndex(of: ":") ?? c.listen.endIndex)]
-            inputs.append("OSC on \(host):\(server.boundPort)" + (c.allow.isEmpty ? " (loopback only)" : " (loopback and \(c.allow))"))
+            inputs.append("OSC on \(host):\(server.boundPort)"
+                          + (c.allow.isEmpty ? " (loopback only)" : " (loopback and \(c.allow))"))
         }
         if let commandSocket { inputs.append("the socket \(commandSocket.path)") }
         if !inputs.isEmpty { log.info("control: commands from \(inputs.joined(separator: " and "))") }
@@ -182,7 +190,9 @@ final class Daemon {
         let capture = CaptureThread(source: source, channel: channel, stop: stopCapture,
                                     priority: config.capture.realtimePriority)
         let m = midi.map { midi in NamedThread(name: "tactus-midi") { [stopMIDI] in midi.run(stop: stopMIDI) } }
-        let c = control.map { control in NamedThread(name: "tactus-control") { [stopControl] in control.run(stop: stopControl) } }
+        let c = control.map { control in
+            NamedThread(name: "tactus-control") { [stopControl] in control.run(stop: stopControl) }
+        }
         m?.start()
         c?.start()
         p.start()
@@ -278,7 +288,8 @@ final class Daemon {
         let osc: [any EventSink] = targets.map {
             OSCTargetSink(sender: $0.0, schema: $0.1, phaseRate: config.output.oscPhaseRate, reports: reports)
         }
-        let lines: [(any EventSink)?] = [udp.map(UDPLineSink.init), config.output.stdout ? StdoutSink(reports: reports) : nil]
+        let lines: [(any EventSink)?] = [udp.map(UDPLineSink.init),
+                                         config.output.stdout ? StdoutSink(reports: reports) : nil]
         return osc + lines.compactMap { $0 }
     }
 
@@ -333,7 +344,8 @@ final class Daemon {
     /// Keys a reload cannot apply while running: the capture, the feature stage, the service,
     /// the socket and the MIDI clock.
     static func needsRestart(_ key: String) -> Bool {
-        ["capture.", "features.", "service.log_level", "output.jsonl_socket", "output.midi_", "control.", "web."].contains { key.hasPrefix($0) }
+        ["capture.", "features.", "service.log_level", "output.jsonl_socket", "output.midi_", "control.", "web."]
+            .contains { key.hasPrefix($0) }
     }
 
     /// Keys the processing pipeline reads; emission keys other than these can be retuned in place.
@@ -435,7 +447,8 @@ final class Daemon {
     private func statusLine() -> String {
         let tempo = Double(bitPattern: processing.tempoBits.load(ordering: .relaxed))
         let confidence = Double(bitPattern: processing.confidenceBits.load(ordering: .relaxed))
-        return String(cFormat: "tempo %.1f BPM, confidence %.2f, beats %d, xruns %d, bar %d beat %d/%d", tempo, confidence,
+        return String(cFormat: "tempo %.1f BPM, confidence %.2f, beats %d, xruns %d, bar %d beat %d/%d",
+                      tempo, confidence,
                       output.written.load(ordering: .relaxed), channel.xruns.load(ordering: .relaxed),
                       processing.bar.load(ordering: .relaxed), processing.beatInBar.load(ordering: .relaxed),
                       processing.meter.load(ordering: .relaxed)) + ", " + Self.mode(processing)

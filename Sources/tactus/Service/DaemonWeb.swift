@@ -37,7 +37,9 @@ final class DaemonWeb: @unchecked Sendable {  // set up on the main thread befor
         output.webHub = hub
         let endpoints = WebEndpoints(
             status: { [sink] in sink.published.withLock { $0.status } },
-            metrics: { [unowned self] in self.metrics(processing: processing, channel: channel, output: output, config: config) },
+            metrics: { [unowned self] in
+                self.metrics(processing: processing, channel: channel, output: output, config: config)
+            },
             submit: { [processing] command, nanos, origin in
                 processing.inbox?.submit(command, hostNanos: nanos, origin: origin) ?? false
             })
@@ -45,7 +47,8 @@ final class DaemonWeb: @unchecked Sendable {  // set up on the main thread befor
         do {
             let port = try server.start()
             let host = config.web.listen[..<(config.web.listen.lastIndex(of: ":") ?? config.web.listen.endIndex)]
-            log.info("web: page and /metrics on http://\(host):\(port)/\(config.web.token.isEmpty ? "" : " (token required)")")
+            let token = config.web.token.isEmpty ? "" : " (token required)"
+            log.info("web: page and /metrics on http://\(host):\(port)/\(token)")
             self.server = server
         } catch {
             log.error("\(error.message); the web page is off")
@@ -69,19 +72,23 @@ final class DaemonWeb: @unchecked Sendable {  // set up on the main thread befor
     private func status(processing: ProcessingLoop, channel: CaptureChannel, output: EventWriter,
                         describe d: Description) -> String {
         let sinks = output.sinks.map { "\(JSONString.quoted($0.name)):\($0.errors)" }.joined(separator: ",")
-        var s = String(cFormat: "{\"v\":1,\"event\":\"status\",\"tempo\":%.2f,\"confidence\":%.3f,\"beats\":%d,\"xruns\":%d,"
-                       + "\"dropped_samples\":%d,\"dropped_events\":%d,\"output_errors\":%d,\"meter\":%d,\"beat_in_bar\":%d,\"bar\":%d,",
+        var s = String(cFormat: "{\"v\":1,\"event\":\"status\",\"tempo\":%.2f,\"confidence\":%.3f,"
+                       + "\"beats\":%d,\"xruns\":%d,\"dropped_samples\":%d,\"dropped_events\":%d,"
+                       + "\"output_errors\":%d,\"meter\":%d,\"beat_in_bar\":%d,\"bar\":%d,",
                        Double(bitPattern: processing.tempoBits.load(ordering: .relaxed)),
                        Double(bitPattern: processing.confidenceBits.load(ordering: .relaxed)),
                        output.written.load(ordering: .relaxed), channel.xruns.load(ordering: .relaxed),
-                       channel.droppedSampleCount.load(ordering: .relaxed), processing.droppedEvents.load(ordering: .relaxed),
+                       channel.droppedSampleCount.load(ordering: .relaxed),
+                       processing.droppedEvents.load(ordering: .relaxed),
                        output.outputErrors, processing.meter.load(ordering: .relaxed),
                        processing.beatInBar.load(ordering: .relaxed), processing.bar.load(ordering: .relaxed))
         s += "\"mode\":\"\(Daemon.mode(processing))\",\"locked\":\(processing.locked.load(ordering: .relaxed)),"
         s += "\"gate\":\(processing.gateOpen.load(ordering: .relaxed)),\"model\":\(JSONString.quoted(d.model)),"
         s += "\"device\":\(JSONString.quoted(d.device)),\"rate\":\(channel.sampleRate.load(ordering: .relaxed)),"
-        s += String(cFormat: "\"uptime_s\":%.1f,\"cpu_share\":%.4f,", Double(MonotonicClock.nanos() - started) / 1e9, cpu.share())
-        s += "\"pages\":\(hub.clientCount),\"version\":\"\(TactusVersion.string)\",\"output_errors_by_sink\":{\(sinks)}}"
+        s += String(cFormat: "\"uptime_s\":%.1f,\"cpu_share\":%.4f,", Double(MonotonicClock.nanos() - started) / 1e9,
+                    cpu.share())
+        s += "\"pages\":\(hub.clientCount),\"version\":\"\(TactusVersion.string)\","
+        s += "\"output_errors_by_sink\":{\(sinks)}}"
         return s
     }
 
@@ -93,27 +100,34 @@ final class DaemonWeb: @unchecked Sendable {  // set up on the main thread befor
         m.add("tactus_beats_total", .counter, "Beats sent.", Double(output.written.load(ordering: .relaxed)))
         m.add("tactus_late_beats_total", .counter, "Predicted beats that left with less than emission.lead.",
               Double(output.lateBeats.load(ordering: .relaxed)))
-        m.add("tactus_tempo_bpm", .gauge, "The tracker's tempo.", Double(bitPattern: processing.tempoBits.load(ordering: .relaxed)))
+        m.add("tactus_tempo_bpm", .gauge, "The tracker's tempo.",
+              Double(bitPattern: processing.tempoBits.load(ordering: .relaxed)))
         m.add("tactus_confidence", .gauge, "The tracker's confidence, 0 to 1.",
               Double(bitPattern: processing.confidenceBits.load(ordering: .relaxed)))
-        m.add("tactus_locked", .gauge, "1 while beats are predicted ahead.", processing.locked.load(ordering: .relaxed) ? 1 : 0)
-        m.add("tactus_gate_open", .gauge, "1 while the signal gate hears music.", processing.gateOpen.load(ordering: .relaxed) ? 1 : 0)
-        m.add("tactus_xruns_total", .counter, "Capture overruns and gaps.", Double(channel.xruns.load(ordering: .relaxed)))
+        m.add("tactus_locked", .gauge, "1 while beats are predicted ahead.",
+              processing.locked.load(ordering: .relaxed) ? 1 : 0)
+        m.add("tactus_gate_open", .gauge, "1 while the signal gate hears music.",
+              processing.gateOpen.load(ordering: .relaxed) ? 1 : 0)
+        m.add("tactus_xruns_total", .counter, "Capture overruns and gaps.",
+              Double(channel.xruns.load(ordering: .relaxed)))
         m.add("tactus_dropped_samples_total", .counter, "Samples dropped because the capture ring was full.",
               Double(channel.droppedSampleCount.load(ordering: .relaxed)))
         m.add("tactus_dropped_events_total", .counter, "Beats dropped because the output queue was full.",
               Double(processing.droppedEvents.load(ordering: .relaxed)))
         m.add("tactus_output_errors_total", .counter, "Failed sends and writes, per sink.",
               p.sinkErrors.map { ([("sink", $0.0)], Double($0.1)) })
-        m.add("tactus_periods_total", .counter, "Capture periods processed.", Double(processing.hops.load(ordering: .relaxed)))
+        m.add("tactus_periods_total", .counter, "Capture periods processed.",
+              Double(processing.hops.load(ordering: .relaxed)))
         if let q = p.costQuantiles {
-            m.add("tactus_period_processing_seconds", .summary, "Processing time per capture period over the last minute.",
+            m.add("tactus_period_processing_seconds", .summary,
+                  "Processing time per capture period over the last minute.",
                   [([("quantile", "0.5")], q.0), ([("quantile", "0.99")], q.1), ([("quantile", "1")], q.2)])
         }
         m.add("tactus_web_clients", .gauge, "Live pages.", Double(hub.clientCount))
         m.add("tactus_web_clients_dropped_total", .counter, "Pages dropped for not keeping up.",
               Double(hub.droppedClients.load(ordering: .relaxed)))
-        m.add("tactus_uptime_seconds", .gauge, "Seconds since the daemon started.", Double(MonotonicClock.nanos() - started) / 1e9)
+        m.add("tactus_uptime_seconds", .gauge, "Seconds since the daemon started.",
+              Double(MonotonicClock.nanos() - started) / 1e9)
         m.add("tactus_build_info", .gauge, "Version and model.",
               [([("version", TactusVersion.string), ("model", Self.describe(config).model)], 1)])
         return m.text

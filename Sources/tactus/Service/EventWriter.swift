@@ -36,7 +36,8 @@ final class EventWriter: @unchecked Sendable {
     /// Set (releasing) when `run` returned.
     private let finished = UnsafeAtomic<Bool>.create(false)
 
-    init(events: SPSCRing<DaemonEvent>, sinks: [any EventSink], notices: NoticeBoard, wait: @escaping (Double) -> Void) {
+    init(events: SPSCRing<DaemonEvent>, sinks: [any EventSink], notices: NoticeBoard,
+         wait: @escaping (Double) -> Void) {
         self.events = events
         self.sinks = sinks.sorted { $0.order < $1.order }
         self.notices = notices

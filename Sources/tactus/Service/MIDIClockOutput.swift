@@ -63,7 +63,8 @@ final class MIDIClockOutput: @unchecked Sendable {
                 let e = event.event
                 let song = e.barSource == .operator
                     ? MIDIClockGenerator.songBeat(bar: e.bar, beatInBar: e.beatInBar, meter: e.meter) : nil
-                generator.beat(at: Double(event.beatHostNanos) / 1e9, tempo: e.tempo, predicted: e.predicted, songBeat: song)
+                generator.beat(at: Double(event.beatHostNanos) / 1e9, tempo: e.tempo, predicted: e.predicted,
+                               songBeat: song)
             }
             let now = MonotonicClock.nanos()
             rtp?.service(nowNanos: now)

@@ -30,8 +30,9 @@ final class StdoutSink: EventSink {
                                         fields: [("target", "\"stdout\""), ("error", DaemonNotice.quoted(why))]))
         } else if failing != 0 {
             failing = 0
-            reports.report("stdout: writing again", DaemonNotice(kind: "output_recovered", message: "stdout: writing again",
-                                                                 fields: [("target", "\"stdout\"")]))
+            reports.report("stdout: writing again",
+                           DaemonNotice(kind: "output_recovered", message: "stdout: writing again",
+                                        fields: [("target", "\"stdout\"")]))
         }
     }
 }

@@ -72,7 +72,8 @@ final class OSCTargetSink: EventSink {
                 lastPhase = now
                 let toUnix = EventWriter.monotonicToUnix()
                 if let p = schema.phasePacket(unixTime: Double(now) / 1e9 + toUnix,
-                                              lastBeatUnixTime: Double(beat.hostNanos) / 1e9 + toUnix, tempo: beat.tempo) {
+                                              lastBeatUnixTime: Double(beat.hostNanos) / 1e9 + toUnix,
+                                              tempo: beat.tempo) {
                     send(p.encoded())
                 }
             }
@@ -107,7 +108,8 @@ final class OSCTargetSink: EventSink {
         } else if failing.active && now - failing.last >= Self.recoverAfterNanos {
             failing.active = false
             let message = "OSC \(sender.target): sending again"
-            reports.report(message, DaemonNotice(kind: "output_recovered", message: message, fields: [("target", name)]))
+            reports.report(message, DaemonNotice(kind: "output_recovered", message: message,
+                                                 fields: [("target", name)]))
         }
     }
 }

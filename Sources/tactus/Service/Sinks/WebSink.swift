@@ -44,7 +44,8 @@ final class WebSink: EventSink, @unchecked Sendable {  // `published` is locked;
         guard hub.clientCount > 0 else { return }
         for d in batch {
             let e = d.event
-            var m = String(cFormat: "{\"event\":\"beat\",\"time\":%.4f,\"tempo\":%.2f,\"confidence\":%.3f,\"count\":%d,",
+            var m = String(cFormat: "{\"event\":\"beat\",\"time\":%.4f,\"tempo\":%.2f,"
+                           + "\"confidence\":%.3f,\"count\":%d,",
                            e.beatTime, e.tempo, e.confidence, e.count)
             m += e.predicted ? "\"predicted\":true," : "\"predicted\":false,"
             m += "\"beat_in_bar\":\(e.beatInBar),\"meter\":\(e.meter),\"bar\":\(e.bar),\"phrase_bar\":\(e.phraseBar),"
