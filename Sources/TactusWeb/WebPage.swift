@@ -1,6 +1,6 @@
 /// The page the daemon serves at `/` (issue 21): one self-contained file, no CDN, no build step;
 /// a phone's browser is the target. It opens the WebSocket `/ws` (beats at once, status and
-/// activations at `web.update_rate`), draws the last 10 s of activation with the beats, and
+/// activations at `web.update_rate`, status 4 times a second), draws the last 10 s of activation with the beats, and
 /// sends the operator's commands back over the same socket. It asks for `web.token` once when
 /// the daemon wants one and keeps it in the browser's local storage.
 enum WebPage {

@@ -27,7 +27,7 @@ public struct WebEndpoints: Sendable {
 
 /// The daemon's HTTP server (issue 21; docs/web.md), on SwiftNIO through Hummingbird 2, off the
 /// audio path: `GET /` the embedded page, `GET /ws` its live transport (WebSocket: beats at once,
-/// status and activations at `web.update_rate`, commands back), `GET /metrics`, `GET
+/// activations at `web.update_rate`, status 4 times a second, commands back), `GET /metrics`, `GET
 /// /api/status`, `POST /api/control`. Nothing else is served (no file system). With a token,
 /// everything but the page needs it. Requests are bounded: 64 headers in 16 KiB, bodies of
 /// 1 KiB, 64 connections, WebSocket frames of 1 KiB in, idle connections closed after 30 s.

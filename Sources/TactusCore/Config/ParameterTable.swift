@@ -273,7 +273,7 @@ public enum ParameterTable {
         string("web.token", "secret the page and the API must present; needed when web.listen is not loopback",
                \.web.token),
         int("web.max_clients", "pages", 1...64, "live pages (WebSocket clients) at once", \.web.maxClients),
-        double("web.update_rate", "Hz", 1...60, "status and activation pushes to the page per second",
+        double("web.update_rate", "Hz", 1...60, "activation pushes to the page per second (status: 4)",
                \.web.updateRate),
         choice("service.log_level", "lowest level logged", \.service.logLevel),
         double("service.status_interval", "s", 0.1...60, "how often the status (systemd STATUS=) is refreshed",

@@ -7,7 +7,7 @@ public struct WebConfig: Sendable, Equatable {
     public var token: String = ""
     /// Live pages (WebSocket clients) at once; more are refused.
     public var maxClients: Int = 8
-    /// Status and activation pushes to the page per second (beats go at once).
+    /// Activation pushes to the page per second (beats go at once; the status 4 times a second).
     public var updateRate: Double = 20
 
     public init() {}
