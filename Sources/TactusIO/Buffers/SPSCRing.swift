@@ -59,6 +59,22 @@ public final class SPSCRing<Element: BitwiseCopyable>: @unchecked Sendable {
         return true
     }
 
+    /// Producer: appends one element (false when the ring is full, counted as overflow). By
+    /// assignment, not a byte copy: a single value on the stack has `size` bytes, which can be
+    /// fewer than the `stride` a buffer copy reads (ASan found a 13-byte FrameSample read as 16).
+    @discardableResult
+    public func write(_ element: Element) -> Bool {
+        let w = writeIndex.load(ordering: .relaxed)
+        let r = readIndex.load(ordering: .acquiring)
+        guard capacity - (w - r) >= 1 else {
+            overflowCount.wrappingIncrement(ordering: .relaxed)
+            return false
+        }
+        storage[w & mask] = element
+        writeIndex.store(w + 1, ordering: .releasing)
+        return true
+    }
+
     /// Consumer: copies up to `destination.count` elements out; returns how many.
     public func read(into destination: UnsafeMutableBufferPointer<Element>) -> Int {
         let r = readIndex.load(ordering: .relaxed)

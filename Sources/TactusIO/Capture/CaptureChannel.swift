@@ -77,7 +77,7 @@ public final class CaptureChannel: @unchecked Sendable {
             droppedSamples = 0
             // Samples first: the consumer reads a stamp, then that many samples.
             samples.write(period)
-            withUnsafePointer(to: &s) { _ = stamps.write(UnsafeBufferPointer(start: $0, count: 1)) }
+            stamps.write(s)
         } else {
             droppedSamples += stamp.gapBefore + period.count
             droppedPeriods.wrappingIncrement(ordering: .relaxed)
@@ -89,7 +89,7 @@ public final class CaptureChannel: @unchecked Sendable {
     /// Producer: a notice for the main thread (dropped when 256 are pending).
     public func notify(_ kind: CaptureNotice.Kind, _ value: Int64 = 0) {
         var n = CaptureNotice(kind: kind, value: value, hostNanos: MonotonicClock.nanos())
-        withUnsafePointer(to: &n) { _ = notices.write(UnsafeBufferPointer(start: $0, count: 1)) }
+        notices.write(n)
         wake.post()
     }
 

@@ -93,7 +93,7 @@ public final class ControlInbox: @unchecked Sendable {
             let tag = s.next
             s.next += 1
             var r = ControlRequest(command: command, hostNanos: hostNanos, tag: tag)
-            guard withUnsafePointer(to: &r, { requests.write(UnsafeBufferPointer(start: $0, count: 1)) }) else {
+            guard requests.write(r) else {
                 dropped.wrappingIncrement(ordering: .relaxed)
                 return false
             }
@@ -116,7 +116,7 @@ public final class ControlInbox: @unchecked Sendable {
     /// Processing thread: hands an outcome back. Lock-free, no allocation.
     public func complete(_ outcome: ControlOutcome) {
         var o = outcome
-        if !withUnsafePointer(to: &o, { outcomes.write(UnsafeBufferPointer(start: $0, count: 1)) }) {
+        if !outcomes.write(o) {
             dropped.wrappingIncrement(ordering: .relaxed)
         }
         wake?()

@@ -182,7 +182,7 @@ public final class ProcessingLoop: @unchecked Sendable {
             costs.record(cost)
             if let costFeed {
                 var c = Float(cost)
-                _ = withUnsafePointer(to: &c) { costFeed.write(UnsafeBufferPointer(start: $0, count: 1)) }
+                _ = costFeed.write(c)
             }
             hops.wrappingIncrement(ordering: .relaxed)
         }
@@ -294,7 +294,7 @@ public final class ProcessingLoop: @unchecked Sendable {
             gateOpen.store(r.gateOpen, ordering: .relaxed)
             if let frameFeed {
                 var f = FrameSample(time: r.time + offsetSeconds, activation: r.activation, gateOpen: r.gateOpen)
-                _ = withUnsafePointer(to: &f) { frameFeed.write(UnsafeBufferPointer(start: $0, count: 1)) }
+                _ = frameFeed.write(f)
             }
             guard var e = r.event else { return }
             beatInBar.store(e.beatInBar, ordering: .relaxed)
@@ -308,7 +308,7 @@ public final class ProcessingLoop: @unchecked Sendable {
             var d = DaemonEvent(event: e, beatHostNanos: Int64(hostOffset + e.beatTime * 1e9),
                                 emissionHostNanos: Int64(hostOffset + e.emissionTime * 1e9),
                                 captureNanos: frameNanos, readyNanos: MonotonicClock.nanos(), seq: seq)
-            let ok = withUnsafePointer(to: &d) { events.write(UnsafeBufferPointer(start: $0, count: 1)) }
+            let ok = events.write(d)
             if !ok { droppedEvents.wrappingIncrement(ordering: .relaxed) }
             eventWake.post()
         }

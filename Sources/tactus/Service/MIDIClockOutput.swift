@@ -35,7 +35,7 @@ final class MIDIClockOutput: @unchecked Sendable {
     /// Output thread: hands a beat over (dropped and counted if 256 are pending).
     func offer(_ event: DaemonEvent) {
         var e = event
-        if !withUnsafePointer(to: &e, { beats.write(UnsafeBufferPointer(start: $0, count: 1)) }) {
+        if !beats.write(e) {
             droppedBeats.wrappingIncrement(ordering: .relaxed)
         }
     }
