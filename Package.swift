@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // Already in the graph through Hummingbird; named for the web server's own event loop.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C libraries, through pkg-config.
@@ -46,6 +48,7 @@ let package = Package(
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         // Layer 3: the executable.
         .executableTarget(name: "tactus", dependencies: [
@@ -67,7 +70,9 @@ let package = Package(
         .testTarget(name: "TactusIOTests", dependencies: ["TactusIO", "CSndfile", "CAllocCounter"]),
         // Runs the built `tactus` binary: exit codes and messages as a user sees them.
         .testTarget(name: "TactusCLITests", dependencies: ["tactus"]),
-        .testTarget(name: "TactusWebTests", dependencies: ["TactusWeb"]),
+        .testTarget(name: "TactusWebTests", dependencies: [
+            "TactusWeb", "TactusIO", .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .testTarget(name: "ConformanceTests", dependencies: ["TactusCore", "TactusIO"]),
     ],
     swiftLanguageModes: [.v6]

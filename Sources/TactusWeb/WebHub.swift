@@ -2,16 +2,27 @@ import Atomics
 import Synchronization
 import TactusIO
 
-/// The live pages (WebSocket clients) and the API calls waiting for a command's ack. The output
-/// thread pushes into it without ever waiting: each page has a bounded buffer, and a page that
-/// does not keep up (a phone gone to sleep, a stuck tab) is dropped, not waited for.
+/// The live pages (WebSocket connections) and the API calls waiting for a command's ack. The
+/// output thread pushes into it without ever waiting: a page's connection buffers what the
+/// network has not taken yet, and a page with more than its bound unsent (a phone gone to sleep,
+/// a stuck tab) is dropped, not waited for.
 public final class WebHub: Sendable {
-    /// Messages buffered per page before it counts as stuck.
-    public static let bufferPerClient = 512
+    /// One page's way out: `send` queues a message and says false when the page is stuck (the
+    /// hub then drops it); `close` ends the connection.
+    public struct Page: Sendable {
+        public var send: @Sendable (String) -> Bool
+        public var close: @Sendable () -> Void
+
+        public init(send: @escaping @Sendable (String) -> Bool, close: @escaping @Sendable () -> Void) {
+            self.send = send
+            self.close = close
+        }
+    }
     public let maxClients: Int
     private struct State {
         var next = 1
-        var clients: [Int: AsyncStream<String>.Continuation] = [:]
+        /// Slots taken by pages; a page receives once its connection is attached.
+        var clients: [Int: Page?] = [:]
         var waiters: [Int: CheckedContinuation<String?, Never>] = [:]
         /// API calls that expect an ack, and acks that came before their call waited.
         var expecting: Set<Int> = []
@@ -21,65 +32,75 @@ public final class WebHub: Sendable {
     /// Pages dropped for not keeping up, and pages refused for `maxClients`.
     public let droppedClients = ManagedAtomic<Int>(0)
     public let refusedClients = ManagedAtomic<Int>(0)
+    /// Live pages, readable without the lock (the output thread asks on every beat).
+    private let live = ManagedAtomic<Int>(0)
 
     public init(maxClients: Int) { self.maxClients = maxClients }
 
-    public var clientCount: Int { state.withLock { $0.clients.count } }
+    public var clientCount: Int { live.load(ordering: .relaxed) }
 
-    /// A new page's id and its message stream; nil when `maxClients` pages are live.
-    public func register() -> (id: Int, messages: AsyncStream<String>)? {
-        let (stream, continuation) = AsyncStream.makeStream(of: String.self,
-                                                            bufferingPolicy: .bufferingOldest(Self.bufferPerClient))
+    /// A slot for a new page (before its connection is upgraded); nil when `maxClients` pages
+    /// are live.
+    public func reserve() -> Int? {
         let id: Int? = state.withLock { s in
             guard s.clients.count < maxClients else { return nil }
             let id = s.next
             s.next += 1
-            s.clients[id] = continuation
+            s.clients[id] = .some(nil)
+            live.store(s.clients.count, ordering: .relaxed)
             return id
         }
-        guard let id else {
-            refusedClients.wrappingIncrement(ordering: .relaxed)
-            continuation.finish()
-            return nil
+        if id == nil { refusedClients.wrappingIncrement(ordering: .relaxed) }
+        return id
+    }
+
+    /// The page's connection, once it can take messages; false when the slot is gone already.
+    @discardableResult
+    public func attach(_ id: Int, _ page: Page) -> Bool {
+        state.withLock { s in
+            guard s.clients[id] != nil else { return false }
+            s.clients[id] = page
+            return true
         }
-        return (id, stream)
     }
 
     /// Closes every page (shutdown).
     public func closeAll() {
         let all = state.withLock { s in
-            defer { s.clients.removeAll() }
-            return Array(s.clients.values)
+            defer {
+                s.clients.removeAll()
+                live.store(0, ordering: .relaxed)
+            }
+            return s.clients.values.compactMap { $0 }
         }
-        for c in all { c.finish() }
+        for p in all { p.close() }
     }
 
     public func unregister(_ id: Int) {
-        let c = state.withLock { $0.clients.removeValue(forKey: id) }
-        c?.finish()
+        let p = state.withLock { s in
+            defer { live.store(s.clients.count, ordering: .relaxed) }
+            return s.clients.removeValue(forKey: id)
+        }
+        p??.close()
     }
 
-    /// Sends `text` to every page (the output thread). A page whose buffer is full is dropped.
+    /// Sends `text` to every page (the output thread). A page that is stuck is dropped.
     public func broadcast(_ text: String) {
-        state.withLock { s in
-            for (id, c) in s.clients {
-                if case .dropped = c.yield(text) {
-                    c.finish()
-                    s.clients[id] = nil
-                    droppedClients.wrappingIncrement(ordering: .relaxed)
-                }
-            }
+        let pages = state.withLock { s in s.clients.compactMap { id, p in p.map { (id, $0) } } }
+        for (id, p) in pages where !p.send(text) {
+            droppedClients.wrappingIncrement(ordering: .relaxed)
+            unregister(id)
         }
     }
 
     /// An ack for one page or one waiting API call.
     public func deliver(_ text: String, to id: Int) {
-        let (c, w) = state.withLock { s in
+        let (p, w) = state.withLock { s in
             let w = s.waiters.removeValue(forKey: id)
             if w == nil && s.expecting.contains(id) { s.early[id] = text }
-            return (s.clients[id], w)
+            return (s.clients[id] ?? nil, w)
         }
-        if let w { w.resume(returning: text) } else if let c, case .dropped = c.yield(text) { unregister(id) }
+        if let w { w.resume(returning: text) } else if let p, !p.send(text) { unregister(id) }
     }
 
     /// An id for an API call that waits for its command's ack (`wait`); take it before the

@@ -6,6 +6,7 @@ import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import TactusCore
 import TactusIO
@@ -41,11 +42,18 @@ public final class WebServer: @unchecked Sendable {
     private var group: ServiceGroup?
     private let port = ManagedAtomic<Int>(0)
     private let done = DispatchSemaphore(value: 0)
+    /// One event loop serves everything: a few pages and scrapes, and the pages' updates run on
+    /// the thread that owns their connections.
+    private var loops: MultiThreadedEventLoopGroup?
+    private let updates: WebUpdates
 
-    public init(config: WebConfig, hub: WebHub, endpoints: WebEndpoints, logger: Logger) {
+    /// `frames` is the processing thread's feed of activations for the pages.
+    public init(config: WebConfig, hub: WebHub, endpoints: WebEndpoints, frames: SPSCRing<FrameSample>,
+                logger: Logger) {
         self.config = config
         self.hub = hub
         self.endpoints = endpoints
+        updates = WebUpdates(hub: hub, frames: frames, status: endpoints.status, updateRate: config.updateRate)
         var quiet = logger
         quiet.logLevel = .warning  // Hummingbird logs a line per request at info
         self.logger = quiet
@@ -56,6 +64,8 @@ public final class WebServer: @unchecked Sendable {
     public func start() throws(OutputError) -> Int {
         let (host, requested) = try Self.hostPort(config.listen)
         let failure = ManagedAtomic<Bool>(false)
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.loops = loops
         let app = Application(
             router: makeRouter(),
             server: .http1WebSocketUpgrade(configuration: channelConfiguration(), shouldUpgrade: upgrade),
@@ -63,6 +73,7 @@ public final class WebServer: @unchecked Sendable {
                 address: .hostname(host, port: Int(requested)), serverName: "tactus",
                 availableConnectionsDelegate: MaximumAvailableConnections(Self.maxConnections)),
             onServerRunning: { [port] channel in port.store(channel.localAddress?.port ?? -1, ordering: .releasing) },
+            eventLoopGroupProvider: .shared(loops),
             logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         self.group = group
@@ -80,16 +91,20 @@ public final class WebServer: @unchecked Sendable {
             stop()
             throw OutputError("web.listen \(config.listen): cannot serve (the address is in use or cannot be bound)")
         }
+        updates.start(on: loops.next())
         return p
     }
 
     /// Stops serving (shutdown): open pages are closed; waits up to 2 s.
     public func stop() {
-        guard let group else { return }
+        guard let group, let loops else { return }
         self.group = nil
+        self.loops = nil
+        updates.stop(on: loops.next())
         hub.closeAll()
         Task { await group.triggerGracefulShutdown() }
         if done.wait(timeout: .now() + 2) == .timedOut { logger.warning("web: the server did not stop within 2 s") }
+        loops.shutdownGracefully { _ in }
     }
 
     static func hostPort(_ text: String) throws(OutputError) -> (String, UInt16) {
@@ -213,32 +228,81 @@ public final class WebServer: @unchecked Sendable {
     private func upgrade(
         _ request: HTTPRequest, _ channel: any Channel, _ logger: Logger
     ) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
-        guard request.path?.hasPrefix("/ws") == true, authorised(request), let (id, messages) = hub.register() else {
+        guard request.path?.hasPrefix("/ws") == true, authorised(request), let id = hub.reserve() else {
             return .dontUpgrade
         }
-        return .upgrade([:]) { [hub, endpoints] inbound, outbound, _ in
+        // The slot is freed however the connection ends, upgraded or not.
+        channel.closeFuture.whenComplete { [hub] _ in hub.unregister(id) }
+        return .upgrade([:]) { [hub, endpoints] inbound, _, _ in
             defer { hub.unregister(id) }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await text in messages { try await outbound.write(.text(text)) }
-                }
-                group.addTask {
-                    // Commands from the page (taps: the lowest latency path), as JSON lines.
-                    for try await message in inbound.messages(maxSize: ControlWire.maxLineBytes) {
-                        guard case .text(let text) = message else { continue }
-                        switch ControlWire.decode(jsonLine: Array(text.utf8)[...]) {
-                        case .success(let d):
-                            if !endpoints.submit(d.command, MonotonicClock.nanos(), .web(client: id, id: d.id)) {
-                                hub.deliver(Self.error("the command queue is full"), to: id)
-                            }
-                        case .failure(let e):
-                            hub.deliver(Self.error(e.message), to: id)
-                        }
+            // The output thread writes frames straight into the upgraded channel (one hand-off to
+            // its event loop, no task in between: the page's CPU cost is mostly this path).
+            hub.attach(id, try await Self.page(channel))
+            // Commands from the page (taps: the lowest latency path), as JSON lines.
+            for try await message in inbound.messages(maxSize: ControlWire.maxLineBytes) {
+                guard case .text(let text) = message else { continue }
+                switch ControlWire.decode(jsonLine: Array(text.utf8)[...]) {
+                case .success(let d):
+                    if !endpoints.submit(d.command, MonotonicClock.nanos(), .web(client: id, id: d.id)) {
+                        hub.deliver(Self.error("the command queue is full"), to: id)
                     }
+                case .failure(let e):
+                    hub.deliver(Self.error(e.message), to: id)
                 }
-                _ = try await group.next()
-                group.cancelAll()
             }
+        }
+    }
+
+    /// Bytes a page may leave unsent before it counts as stuck and is dropped.
+    public static let maxUnsentBytes = 64 * 1024
+
+    /// A page's way out over its upgraded channel: whole text frames written at the head of the
+    /// pipeline, next to the socket (the frame is encoded here, in one buffer: the page's updates
+    /// are most of the server's work). `isWritable` turns false once more than `maxUnsentBytes`
+    /// wait for the network (the channel's high water mark).
+    static func page(_ channel: any Channel) async throws -> WebHub.Page {
+        let head = HeadWriter()
+        try await channel.pipeline.addHandler(head, position: .first).get()
+        let loop = channel.eventLoop
+        return WebHub.Page(
+            send: { text in
+                guard channel.isActive, channel.isWritable else { return false }
+                if loop.inEventLoop { head.write(text) } else { loop.execute { head.write(text) } }
+                return true
+            },
+            close: { channel.close(promise: nil) })
+    }
+
+    /// Writes pre-encoded WebSocket text frames from the first position of the pipeline.
+    final class HeadWriter: ChannelOutboundHandler, @unchecked Sendable {  // used on its channel's loop only
+        typealias OutboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        private var context: ChannelHandlerContext?
+
+        func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+        func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+        func write(_ text: String) {
+            guard let context else { return }
+            context.writeAndFlush(NIOAny(Self.frame(text, allocator: context.channel.allocator)), promise: nil)
+        }
+
+        /// A final, unmasked text frame (RFC 6455 5.2: a server never masks).
+        static func frame(_ text: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+            let n = text.utf8.count
+            var b = allocator.buffer(capacity: n + 10)
+            b.writeInteger(UInt8(0x81))
+            if n < 126 {
+                b.writeInteger(UInt8(n))
+            } else if n < 65536 {
+                b.writeInteger(UInt8(126))
+                b.writeInteger(UInt16(n))
+            } else {
+                b.writeInteger(UInt8(127))
+                b.writeInteger(UInt64(n))
+            }
+            b.writeString(text)
+            return b
         }
     }
 }

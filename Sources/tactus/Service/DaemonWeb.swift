@@ -14,15 +14,15 @@ final class DaemonWeb: @unchecked Sendable {  // set up on the main thread befor
     private(set) var server: WebServer?
     private let started = MonotonicClock.nanos()
     private let cpu = CPUMeter()
+    private let frames = SPSCRing<FrameSample>(capacity: 4096, filler: .empty)
 
     /// The sink for the output thread's list, and the feeds of the processing loop.
     init(_ config: WebConfig, processing: ProcessingLoop) {
         hub = WebHub(maxClients: config.maxClients)
-        let frames = SPSCRing<FrameSample>(capacity: 4096, filler: .empty)
         let costs = SPSCRing<Float>(capacity: 4096, filler: 0)
         processing.frameFeed = frames
         processing.costFeed = costs
-        sink = WebSink(hub: hub, frames: frames, costs: costs, updateRate: config.updateRate)
+        sink = WebSink(hub: hub, costs: costs)
     }
 
     /// Starts serving; a port that cannot be bound is logged and the page is off (the beats
@@ -43,7 +43,7 @@ final class DaemonWeb: @unchecked Sendable {  // set up on the main thread befor
             submit: { [processing] command, nanos, origin in
                 processing.inbox?.submit(command, hostNanos: nanos, origin: origin) ?? false
             })
-        let server = WebServer(config: config.web, hub: hub, endpoints: endpoints, logger: log)
+        let server = WebServer(config: config.web, hub: hub, endpoints: endpoints, frames: frames, logger: log)
         do {
             let port = try server.start()
             let host = config.web.listen[..<(config.web.listen.lastIndex(of: ":") ?? config.web.listen.endIndex)]

@@ -3,21 +3,18 @@ import TactusCore
 import TactusIO
 import TactusWeb
 
-/// The web page's feed (issue 21): every beat to the live pages at once; `web.update_rate`
-/// times a second the activations of the frames since the last update (from the processing
-/// thread's frame feed) with the status object. It also keeps what /api/status and /metrics
-/// serve from other threads: the last status object, per-sink errors, recent cost quantiles.
+/// The web page's feed on the output thread (issue 21): every beat, notice and ack to the live
+/// pages at once; 4 times a second the status object, which the pages' updates (on the web
+/// server's loop, `WebUpdates`), /api/status and /metrics read from `published` with per-sink
+/// errors and recent cost quantiles.
 final class WebSink: EventSink, @unchecked Sendable {  // `published` is locked; the rest is the output thread's
     let hub: WebHub
-    private let frames: SPSCRing<FrameSample>
     private let costs: SPSCRing<Float>
-    private let interval: Int64
     private var next: Int64 = 0
     /// The status object for the page and /api/status (set once the output thread's owner exists).
     var status: () -> String = { "{}" }
     /// Every sink's errors by name (read on the output thread).
     var sinkErrors: () -> [(String, Int)] = { [] }
-    private var frameBuffer = [FrameSample](repeating: .empty, count: 4096)
     private var costBuffer = [Float](repeating: 0, count: 4096)
     /// Period costs (µs) of the current minute; the last full minute's quantiles are published.
     private var window = QuantileHistogram(lowest: 0.1, highest: 1e7)
@@ -33,11 +30,9 @@ final class WebSink: EventSink, @unchecked Sendable {  // `published` is locked;
     var order: Int { 5 }
     var name: String { "web" }
 
-    init(hub: WebHub, frames: SPSCRing<FrameSample>, costs: SPSCRing<Float>, updateRate: Double) {
+    init(hub: WebHub, costs: SPSCRing<Float>) {
         self.hub = hub
-        self.frames = frames
         self.costs = costs
-        interval = Int64(1e9 / updateRate)
     }
 
     func beats(_ batch: ArraySlice<DaemonEvent>, lines: String, toUnix: Double) {
@@ -64,31 +59,13 @@ final class WebSink: EventSink, @unchecked Sendable {  // `published` is locked;
 
     func service(now: Int64) -> Int64? {
         guard now >= next else { return next }
-        // Without a page, the frames are drained and the status refreshed 4 times a second.
-        next = now + (hub.clientCount > 0 ? interval : max(interval, 250_000_000))
-        let n = frameBuffer.withUnsafeMutableBufferPointer { frames.read(into: $0) }
+        next = now + 250_000_000
         updateCosts(now: now)
-        let pages = hub.clientCount > 0
-        // The status (for the page, /api/status, /metrics) 4 times a second; activations at the
-        // update rate.
-        var s: String?
-        if now - lastStatus >= 240_000_000 {
-            lastStatus = now
-            let text = status()
-            published.withLock { p in
-                p.status = text
-                p.sinkErrors = sinkErrors()
-            }
-            s = text
+        let text = status()
+        published.withLock { p in
+            p.status = text
+            p.sinkErrors = sinkErrors()
         }
-        guard pages else { return next }
-        var m = "{\"event\":\"update\","
-        m += String(cFormat: "\"t0\":%.4f,\"dt\":%.4f,\"a\":[", n > 0 ? frameBuffer[0].time : 0,
-                    n > 1 ? (frameBuffer[n - 1].time - frameBuffer[0].time) / Double(n - 1) : 0.01)
-        m += frameBuffer[0..<n].map { String(cFormat: "%.3f", Double($0.activation)) }.joined(separator: ",")
-        m += "],\"gate\":[" + frameBuffer[0..<n].map { $0.gateOpen ? "1" : "0" }.joined(separator: ",")
-        m += "]" + (s.map { ",\"status\":" + $0 } ?? "") + "}"
-        hub.broadcast(m)
         return next
     }
 
