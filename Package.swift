@@ -8,6 +8,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "tactus", targets: ["tactus"]),
+        // GPL-2.0-or-later, apart from Tactus: it links Ableton Link (link/LICENSE, link/README.md).
+        .executable(name: "tactus-link", targets: ["tactus-link"]),
         .library(name: "TactusCore", targets: ["TactusCore"]),
         .library(name: "TactusIO", targets: ["TactusIO"]),
     ],
@@ -57,6 +59,11 @@ let package = Package(
             .product(name: "Atomics", package: "swift-atomics"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The Ableton Link bridge (issue 22): its own program and licence, talking to the daemon only
+        // through the JSON-lines socket. Link is header-only (Debian's ableton-link-dev + libasio-dev).
+        .executableTarget(name: "tactus-link", path: "link/Sources/tactus-link",
+                          cxxSettings: [.define("LINK_PLATFORM_LINUX", to: "1")],
+                          linkerSettings: [.linkedLibrary("pthread"), .linkedLibrary("m"), .linkedLibrary("stdc++")]),
         // Speed benchmark: cost per hop per stage, allocations per hop.
         .executableTarget(name: "tactus-bench", dependencies: [
             "TactusCore", "TactusIO", "CAllocCounter",
@@ -75,5 +82,6 @@ let package = Package(
         ]),
         .testTarget(name: "ConformanceTests", dependencies: ["TactusCore", "TactusIO"]),
     ],
-    swiftLanguageModes: [.v6]
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
 )

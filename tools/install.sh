@@ -2,6 +2,7 @@
 # Installs Tactus as a service: builds the release binary, installs it to $PREFIX/bin (default
 # /usr/local), the config to /etc/tactus/tactus.toml (kept if present), the systemd units, and a
 # system user `tactus` in group `audio` (and the sudo user in group `tactus`, for the socket). Run as root. Then: systemctl enable --now tactus
+# With --link, also the Ableton Link bridge tactus-link (GPL-2.0-or-later, link/README.md) and its unit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 prefix=${PREFIX:-/usr/local}
@@ -20,6 +21,14 @@ install -D -m 0644 systemd/tactus@.service "$destdir/etc/systemd/system/tactus@.
 sed -i "s|/usr/local/bin/tactus|$prefix/bin/tactus|" "$destdir/etc/systemd/system/tactus.service" \
     "$destdir/etc/systemd/system/tactus@.service"
 install -D -m 0644 README.md "$destdir$prefix/share/doc/tactus/README.md"
+if [ "${1:-}" = "--link" ]; then
+    swift build -c release --product tactus-link --static-swift-stdlib --scratch-path .build-install
+    install -D -m 0755 .build-install/release/tactus-link "$destdir$prefix/bin/tactus-link"
+    install -D -m 0644 systemd/tactus-link.service "$destdir/etc/systemd/system/tactus-link.service"
+    sed -i "s|/usr/local/bin/tactus-link|$prefix/bin/tactus-link|" "$destdir/etc/systemd/system/tactus-link.service"
+    install -D -m 0644 link/README.md "$destdir$prefix/share/doc/tactus/link/README.md"
+    install -D -m 0644 link/LICENSE "$destdir$prefix/share/doc/tactus/link/LICENSE"
+fi
 if [ -z "$destdir" ]; then
     getent group audio >/dev/null || groupadd --system audio
     getent group tactus >/dev/null || groupadd --system tactus

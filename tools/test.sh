@@ -29,4 +29,11 @@ tools/qlcplus-test.sh .build/debug/tactus --bound-ms 15
 status=0
 "$TACTUS_TEST_PYTHON" tools/web-test.py .build/debug/tactus || status=$?
 if [ "$status" -ne 0 ] && [ "$status" -ne 77 ]; then exit "$status"; fi
+# The Ableton Link bridge (issue 22) against aalink and LinkHut, in a network namespace of its own
+# (77: aalink or namespaces unavailable, said why).
+swift build --product tactus-link
+status=0
+"$TACTUS_TEST_PYTHON" -W ignore::DeprecationWarning tools/link-test.py .build/debug/tactus .build/debug/tactus-link \
+    || status=$?
+if [ "$status" -ne 0 ] && [ "$status" -ne 77 ]; then exit "$status"; fi
 swift test "$@"

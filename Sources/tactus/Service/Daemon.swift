@@ -86,7 +86,8 @@ final class Daemon {
                    channel.droppedPeriods.load(ordering: .relaxed) + processing.droppedEvents.load(ordering: .relaxed),
                    output.outputErrors, processing.meter.load(ordering: .relaxed),
                    processing.beatInBar.load(ordering: .relaxed), processing.bar.load(ordering: .relaxed))
-                + ",\"mode\":\"\(Self.mode(processing))\"}"
+                + ",\"mode\":\"\(Self.mode(processing))\",\"locked\":\(processing.locked.load(ordering: .relaxed)),"
+                + "\"gate\":\(processing.gateOpen.load(ordering: .relaxed))}"
         }
         let rate = Int(config.features.sampleRate)
         switch config.capture.source {
