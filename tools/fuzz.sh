@@ -3,7 +3,8 @@
 # decoder, the TOML configuration, the audio file reader (libsndfile + our header checks + soxr),
 # the AppleMIDI session packets of RTP-MIDI and the daemon's JSON lines as `tactus monitor` reads
 # them (MonitorView), what a client writes to the daemon's socket (socket: command lines) and OSC
-# control datagrams (control). Seeds in fuzz/corpus/<target> (read only); new inputs go to a temporary
+# control datagrams (control); and tactus-link's reading of the daemon's lines (link: C++, built
+# with the toolchain's clang). Seeds in fuzz/corpus/<target> (read only); new inputs go to a temporary
 # directory; a crash is saved to fuzz/crashes/ and fails the run. Links with lld (the Swift
 # toolchain's; TACTUS_FUZZ_TARGETS picks targets, e.g. "monitor config").
 #
@@ -16,11 +17,15 @@ swift build --product tactus-fuzz --scratch-path .build-fuzz -Xswiftc -sanitize=
 binary=.build-fuzz/debug/tactus-fuzz
 mkdir -p fuzz/crashes
 status=0
-targets=${TACTUS_FUZZ_TARGETS:-weights config audio applemidi monitor socket control}
+targets=${TACTUS_FUZZ_TARGETS:-weights config audio applemidi monitor socket control link}
+clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address -fuse-ld=lld -I link/Sources/tactus-link link/fuzz/line_fuzz.cpp \
+    -o .build-fuzz/tactus-link-fuzz
 for target in $targets; do
     work=$(mktemp -d)
     leaks=1
     echo "fuzzing $target for ${seconds}s" >&2
+    binary=.build-fuzz/debug/tactus-fuzz
+    [ "$target" = link ] && binary=.build-fuzz/tactus-link-fuzz
     # SWIFT_BACKTRACE off: libFuzzer reports crashes itself, and Swift's backtracer can hang
     # (it did, for minutes, on a fatalError in a CI run).
     if ! SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=$leaks LSAN_OPTIONS=suppressions=$PWD/fuzz/lsan.supp TACTUS_FUZZ_TARGET=$target "$binary" -max_total_time="$seconds" -max_len=16384 \

@@ -53,7 +53,16 @@ class Steering {
     if (config_.useMeter && b.meter >= 1) quantum_ = b.meter;
     else quantum_ = config_.quantum;
     s.act = true;
-    s.hard = !steering_ || alignBar_ || (b.operatorBar && !operatorBar_);
+    // The tracker moved to another tempo or phase while staying locked (a new song, another
+    // metrical level, the off-beat): for the session that is a lock change too, taken once it
+    // holds for 2 beats (tempo off by over 4 %) or 3 beats (phase off by over a quarter beat).
+    double tempo = beatsTempo(b);
+    double offset = sessionBeat - std::round(sessionBeat);
+    tempoOff_ = std::fabs(tempo / sessionTempo - 1) > 0.04 ? tempoOff_ + 1 : 0;
+    phaseOff_ = std::fabs(offset) > 0.25 ? phaseOff_ + 1 : 0;
+    bool moved = steering_ && (tempoOff_ >= 2 || phaseOff_ >= 3);
+    s.hard = !steering_ || alignBar_ || (b.operatorBar && !operatorBar_) || moved;
+    if (s.hard) tempoOff_ = phaseOff_ = 0;
     operatorBar_ = b.operatorBar;
     // The bar phase is set only by the operator's bar 1: a counted bar is a guess, and moving
     // every peer's bar on a guess is worse than leaving the session's bars where they are.
@@ -65,7 +74,6 @@ class Steering {
       target = std::round(sessionBeat);
     }
     s.phaseError = sessionBeat - target;
-    double tempo = beatsTempo(b);
     if (s.hard) {
       s.setTempo = true;
       s.tempo = tempo;
@@ -97,6 +105,7 @@ class Steering {
   static constexpr int window = 33;
   double times_[window] = {}, seqs_[window] = {};
   int count_ = 0, next_ = 0;
+  int tempoOff_ = 0, phaseOff_ = 0;
 
   /// The tempo the beats keep: their periods over the last `tempoBeats` (by sequence number, so
   /// a lost beat counts), which is what keeps peers in phase. Every tempo change ripples to all
