@@ -63,10 +63,7 @@ def main():
     absd = [abs(x) for x in every]
     out.append("| **all** | | %d | **%.1f / %.1f / %.1f** | %+.1f | |" % (
         len(every), statistics.median(absd), pct(absd, 95), max(absd), statistics.median(every)))
-    text = "\n".join(out) + "\n"
-    print(text)
-    if a.out:
-        open(a.out, "w").write(text)
+    bl.emit_report("\n".join(out) + "\n", Path(a.out) if a.out else None)
 
 
 if __name__ == "__main__":

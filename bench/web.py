@@ -11,6 +11,10 @@ threads' CPU time in the steady state comes from /proc (schedstat), the whole ru
 import argparse, datetime, hashlib, json, os, subprocess, sys, tempfile, time
 
 import importlib.util
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib as bl  # noqa: E402
 spec = importlib.util.spec_from_file_location("webtest", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "web-test.py"))
 webtest = importlib.util.module_from_spec(spec); spec.loader.exec_module(webtest)
 
@@ -119,10 +123,7 @@ def main():
         lines.append("| %s | %.2f %% | %+.2f %% | %s | %d | %s | %d |" % (
             label, 100 * median(shares), 100 * (median(shares) - base), ", ".join("%.2f" % (100 * x) for x in shares),
             s0["events"], "—" if beats is None else beats, s0["max_rss_kib"]))
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if a.out:
-        open(a.out, "w").write(text)
+    bl.emit_report("\n".join(lines) + "\n", Path(a.out) if a.out else None)
 
 
 if __name__ == "__main__":
