@@ -50,8 +50,9 @@ class Peer:
         self.loop = asyncio.new_event_loop()
         self.link = aalink.Link(120, self.loop)  # the loop argument: deprecated, but 0.2.3 hangs without one here
         self.link.quantum = quantum
+        self.link.start_stop_sync_enabled = True
         self.link.enabled = True
-        self.samples = []  # (monotonic s, beat, tempo, peers)
+        self.samples = []  # (monotonic s, beat, tempo, peers, playing)
         self.stop = False
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
@@ -59,9 +60,9 @@ class Peer:
     def run(self):
         while not self.stop:
             t0 = time.clock_gettime(time.CLOCK_MONOTONIC)
-            beat, tempo, peers = self.link.beat, self.link.tempo, self.link.num_peers
+            beat, tempo, peers, playing = self.link.beat, self.link.tempo, self.link.num_peers, self.link.playing
             t1 = time.clock_gettime(time.CLOCK_MONOTONIC)
-            self.samples.append(((t0 + t1) / 2, beat, tempo, peers))
+            self.samples.append(((t0 + t1) / 2, beat, tempo, peers, playing))
             time.sleep(0.002)
 
     def close(self):
@@ -76,13 +77,17 @@ class Peer:
         best = min((j for j in (i - 1, i) if 0 <= j < len(times)), key=lambda j: abs(times[j] - t), default=None)
         if best is None or abs(times[best] - t) > 0.02:
             return None
-        st, beat, tempo, _ = self.samples[best]
+        st, beat, tempo = self.samples[best][:3]
         return beat + (t - st) * tempo / 60, tempo
 
-    def tempo_at(self, t):
+    def sample_at(self, t):
         times = [s[0] for s in self.samples]
         i = min(max(bisect.bisect_left(times, t), 0), len(times) - 1)
-        return self.samples[i][2] if self.samples else None
+        return self.samples[i] if self.samples else None
+
+    def tempo_at(self, t):
+        s = self.sample_at(t)
+        return s[2] if s else None
 
 
 def start_daemon(tactus, wav, sock, seconds, loop=True):
@@ -199,7 +204,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix="tactus-link-test-")
     sock = os.path.join(tmp, "events.sock")
     bridge_log = open(os.path.join(tmp, "bridge.txt"), "w+")
-    bridge = subprocess.Popen([a.tactus_link, "--socket", sock, "--status-interval", "5"], stderr=bridge_log)
+    bridge = subprocess.Popen([a.tactus_link, "--socket", sock, "--status-interval", "5"]
+                              + ([] if a.files is not None else ["--start-stop"]), stderr=bridge_log)
     peer = Peer()
     try:
         if a.files is not None:
@@ -291,6 +297,9 @@ def checks(a, peer, sock, tmp, bridge_log):
     check(log.count("connected to the daemon") >= 2, "the bridge reconnected after the restart")
     check("not steering (the gate is closed)" in log or "not steering (no beat for 2 s)" in log,
           "in the silence the bridge let go of the session")
+    playing = peer.sample_at(t_gap - 8)[4], peer.sample_at(t_gap)[4], peer.sample_at(t_gap + 10)[4]
+    check(playing == (True, False, True), "--start-stop: the transport plays, stops in the silence, plays "
+          "again (peer's playing before / in / after: %s)" % (playing,))
     tempo_in_gap = peer.tempo_at(t_gap)
     check(tempo_in_gap is not None and abs(tempo_in_gap - 140) < 0.5,
           "in the silence the session kept %.2f BPM" % (tempo_in_gap or 0))
