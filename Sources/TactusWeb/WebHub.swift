@@ -100,7 +100,10 @@ public final class WebHub: Sendable {
             if w == nil && s.expecting.contains(id) { s.early[id] = text }
             return (s.clients[id] ?? nil, w)
         }
-        if let w { w.resume(returning: text) } else if let p, !p.send(text) { unregister(id) }
+        if let w { w.resume(returning: text) } else if let p, !p.send(text) {
+            droppedClients.wrappingIncrement(ordering: .relaxed)
+            unregister(id)
+        }
     }
 
     /// An id for an API call that waits for its command's ack (`wait`); take it before the
