@@ -19,13 +19,7 @@ let socketPair: (LineSocketServer, Int32) = {
     let path = "/tmp/tactus-fuzz-\(getpid()).sock"
     let server = try! LineSocketServer(path: path)
     server.takesCommands = true
-    let client = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-    var addr = sockaddr_un()
-    addr.sun_family = sa_family_t(AF_UNIX)
-    withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
-    _ = withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(client, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-    }
+    let client = try! ControlClient.connectUnix(path)
     server.write("")
     return (server, client)
 }()

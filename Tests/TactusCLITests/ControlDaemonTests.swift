@@ -6,43 +6,18 @@ import Testing
 /// Issue 20 end to end: `tactus run` on the paced file source takes commands over OSC and its
 /// JSON-line socket, answers them, changes the beats it sends, and survives garbage and floods.
 @Suite struct ControlDaemonTests {
-    struct Daemon {
-        let process: Process
-        let log: LogWaiter
-        let out: Pipe
-        let socket: String
-        let port: Int
-
-        /// Every JSON line of stdout, once the daemon has stopped.
-        func finish() -> (lines: [[String: Any]], stderr: String) {
-            let o = out.fileHandleForReading.readDataToEndOfFile()
-            let e = log.finish()
-            process.waitUntilExit()
-            let lines = String(decoding: o, as: UTF8.self).split(separator: "\n").compactMap {
-                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-            }
-            return (lines, e)
-        }
-    }
+    typealias Daemon = DaemonProcess
 
     /// Starts the daemon on `workspace`'s file at `speed` × real time; returns once it runs, with
     /// the OSC port it bound.
     func start(_ workspace: TestWorkspace, speed: Double, duration: Double, extra: [String] = []) throws -> Daemon {
         let socket = workspace.dir.appendingPathComponent("s.sock").path
-        let p = Process()
-        p.executableURL = TrackCommandTests.binary
-        p.arguments = ["run", "--set", "capture.source=file", "--set", "capture.file=\(workspace.wav)",
-                       "--set", "capture.realtime_priority=0", "--set", "output.jsonl_socket=\(socket)",
-                       "--set", "control.listen=127.0.0.1:0", "--speed", "\(speed)",
-                       "--duration", "\(duration)"] + extra
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let log = LogWaiter(err, process: p, timeout: 300)
-        log.waitFor("running:")
-        let port = log.text.firstMatch(of: /OSC on 127\.0\.0\.1:(\d+)/).flatMap { Int($0.1) } ?? 0
-        return Daemon(process: p, log: log, out: out, socket: socket, port: port)
+        var d = try DaemonProcess.start(workspace, ["--set", "output.jsonl_socket=\(socket)",
+                                                    "--set", "control.listen=127.0.0.1:0", "--speed", "\(speed)",
+                                                    "--duration", "\(duration)"] + extra)
+        d.port = d.log.text.firstMatch(of: /OSC on 127\.0\.0\.1:(\d+)/).flatMap { Int($0.1) } ?? 0
+        d.socket = socket
+        return d
     }
 
     func ctl(_ args: [String]) throws -> TrackCommandTests.Output { try TrackCommandTests().run(["ctl"] + args) }
@@ -174,16 +149,7 @@ import Testing
 
     static func udpSender(port: Int) -> (Int32, ([UInt8]) -> Void) {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return (fd, { bytes in
-            _ = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, bytes, bytes.count, Int32(MSG_DONTWAIT), $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-        })
+        _ = try? SocketAddress("127.0.0.1:\(port)", numericOnly: true).connect(fd)
+        return (fd, { bytes in _ = Glibc.send(fd, bytes, bytes.count, Int32(MSG_DONTWAIT)) })
     }
 }

@@ -6,37 +6,13 @@ import Testing
 /// the token, bounded requests and hostile clients. (The page itself in a real browser:
 /// tools/web-test.py.)
 @Suite struct WebDaemonTests {
-    struct Daemon {
-        let process: Process
-        let log: LogWaiter
-        let out: Pipe
-        let port: Int
-
-        func finish() -> (lines: [[String: Any]], stderr: String) {
-            let o = out.fileHandleForReading.readDataToEndOfFile()
-            let e = log.finish()
-            process.waitUntilExit()
-            let lines = String(decoding: o, as: UTF8.self).split(separator: "\n").compactMap {
-                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-            }
-            return (lines, e)
-        }
-    }
+    typealias Daemon = DaemonProcess
 
     func start(_ ws: TestWorkspace, speed: Double = 1, duration: Double = 60, extra: [String] = []) throws -> Daemon {
-        let p = Process()
-        p.executableURL = TrackCommandTests.binary
-        p.arguments = ["run", "--set", "capture.source=file", "--set", "capture.file=\(ws.wav)",
-                       "--set", "capture.realtime_priority=0", "--set", "control.listen=",
-                       "--set", "web.listen=127.0.0.1:0", "--speed", "\(speed)", "--duration", "\(duration)"] + extra
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let log = LogWaiter(err, process: p, timeout: 300)
-        log.waitFor("running:")
-        let port = log.text.firstMatch(of: /on http:\/\/127\.0\.0\.1:(\d+)\//).flatMap { Int($0.1) } ?? 0
-        return Daemon(process: p, log: log, out: out, port: port)
+        var d = try DaemonProcess.start(ws, ["--set", "control.listen=", "--set", "web.listen=127.0.0.1:0",
+                                             "--speed", "\(speed)", "--duration", "\(duration)"] + extra)
+        d.port = d.log.text.firstMatch(of: /on http:\/\/127\.0\.0\.1:(\d+)\//).flatMap { Int($0.1) } ?? 0
+        return d
     }
 
     /// One HTTP/1.1 exchange on a new connection: status and body ("" and 0 when the server

@@ -142,16 +142,7 @@ extension UDPSender {
     /// A plain UDP socket and a send to 127.0.0.1:port (tests).
     static func forTest(port: Int) -> (Int32, ([UInt8]) -> Void) {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return (fd, { bytes in
-            _ = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-        })
+        _ = try? SocketAddress("127.0.0.1:\(port)", numericOnly: true).connect(fd)
+        return (fd, { bytes in _ = Glibc.send(fd, bytes, bytes.count, 0) })
     }
 }

@@ -48,20 +48,10 @@ public final class ControlClient {
 
     /// A connected UNIX stream socket to `path`.
     public static func connectUnix(_ path: String) throws(OutputError) -> Int32 {
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard !bytes.isEmpty, bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
-            throw OutputError("\(path): path empty or too long for a UNIX socket")
-        }
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
+        let addr = try UnixSocketAddress(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw OutputError("\(path): socket: \(String(cString: strerror(errno)))") }
-        let ok = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
+        let ok = addr.withSockaddr { connect(fd, $0, $1) }
         guard ok == 0 else {
             let why = String(cString: strerror(errno))
             close(fd)

@@ -44,17 +44,11 @@ public final class LineSocketServer: @unchecked Sendable {
     /// `group`: its group, or nil for the daemon's own.
     public init(path: String, mode: mode_t = 0o660, group: gid_t? = nil) throws(OutputError) {
         self.path = path
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard !bytes.isEmpty, bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
-            throw OutputError("\(path): path empty or too long for a UNIX socket (at most 107 bytes)")
-        }
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
+        let addr = try UnixSocketAddress(path)
         try Self.clearStale(path, addr)
         listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard listener >= 0 else { throw OutputError("\(path): socket: \(String(cString: strerror(errno)))") }
-        let bound = Self.withAddress(addr) { bind(listener, $0, $1) }
+        let bound = addr.withSockaddr { bind(listener, $0, $1) }
         guard bound == 0 else {
             let why = String(cString: strerror(errno))
             close(listener)
@@ -89,7 +83,7 @@ public final class LineSocketServer: @unchecked Sendable {
 
     /// Removes `path` only if it is a socket that refuses connections (left by a daemon that
     /// died); anything else there is an error naming it.
-    static func clearStale(_ path: String, _ addr: sockaddr_un) throws(OutputError) {
+    static func clearStale(_ path: String, _ addr: UnixSocketAddress) throws(OutputError) {
         var info = stat()
         guard lstat(path, &info) == 0 else {
             if errno == ENOENT { return }
@@ -101,7 +95,7 @@ public final class LineSocketServer: @unchecked Sendable {
         }
         let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard probe >= 0 else { throw OutputError("\(path): socket: \(String(cString: strerror(errno)))") }
-        let connected = withAddress(addr) { connect(probe, $0, $1) }
+        let connected = addr.withSockaddr { connect(probe, $0, $1) }
         let error = errno
         close(probe)
         if connected == 0 {
@@ -125,13 +119,6 @@ public final class LineSocketServer: @unchecked Sendable {
         case S_IFBLK: "a block device"
         case S_IFIFO: "a FIFO"
         default: "something else"
-        }
-    }
-
-    private static func withAddress(_ addr: sockaddr_un, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {
-        var a = addr
-        return withUnsafePointer(to: &a) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
     }
 
