@@ -6,7 +6,9 @@ features, network, forward DBN), for comparing models, e.g. a trained one agains
 
 `none` as a model means the model-free onset function. Mode `reactive` is madmom's online tracker
 (default: it compares networks, not emission); `predictive` is Tactus's default emission.
-F-measure: ±70 ms, beats before 5 s ignored (as mir_eval), greedy one-to-one matching.
+F-measure: ±70 ms, beats before 5 s ignored (as mir_eval), greedy one-to-one matching. The last
+lines count the files whose beats are on the off-beat (a higher F against the grid half a beat
+after each annotated beat than against the beats).
 """
 import argparse
 import os
@@ -20,9 +22,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 
 
-def evaluate(tactus, model, files, mode):
+def evaluate(tactus, model, files, mode, with_offbeat=False):
     """F per file ("dataset/stem"). Files whose annotations are trusted only in a span
     (common.SPANS: StepMania's charted span) are scored there only, detections and annotations alike.
+    WITH_OFFBEAT: (F, F against the off-beat grid) per file.
     `tactus track` names its output after the audio file's stem, so files whose stems collide
     (beatles/ and beatles_mp3/ share stems) go to separate runs."""
     scores = {}
@@ -41,10 +44,12 @@ def evaluate(tactus, model, files, mode):
             cmd += ["--no-model"] if model == "none" else ["--model", model]
             subprocess.run(cmd + [f[0] for f in batch.values()], check=True, stderr=subprocess.DEVNULL)
             for name, (audio, beats, dataset, stem) in batch.items():
-                det = common.load_beats(os.path.join(tmp, name + ".beats.txt"))
-                scores["%s/%s" % (dataset, stem)] = common.f_measure(
-                    common.in_span(det, audio), common.in_span(common.load_beats(beats), audio))
-    return {"%s/%s" % (f[2], f[3]): scores["%s/%s" % (f[2], f[3])] for f in files}
+                det = common.in_span(common.load_beats(os.path.join(tmp, name + ".beats.txt")), audio)
+                ann = common.load_beats(beats)
+                off = common.in_span((ann[1:] + ann[:-1]) / 2, audio)   # the off-beat grid: half a beat later
+                scores["%s/%s" % (dataset, stem)] = (common.f_measure(det, common.in_span(ann, audio)),
+                                                     common.f_measure(det, off))
+    return {"%s/%s" % (f[2], f[3]): scores["%s/%s" % (f[2], f[3])][slice(None) if with_offbeat else 0] for f in files}
 
 
 def main():
@@ -62,7 +67,8 @@ def main():
     files = [] if args.v2_only else common.real_files(args.split)
     if args.v2 or args.v2_only:
         files += common.v2_files(args.split)
-    results = {m: evaluate(tactus, m, files, args.mode) for m in args.models}
+    both = {m: evaluate(tactus, m, files, args.mode, with_offbeat=True) for m in args.models}
+    results = {m: {k: v[0] for k, v in r.items()} for m, r in both.items()}
     names = [os.path.basename(m) for m in args.models]
     print("%-48s %s" % ("file (%s split, %s)" % (args.split, args.mode), "  ".join("%14s" % n[:14] for n in names)))
     for key in results[args.models[0]]:
@@ -80,6 +86,13 @@ def main():
                                     "  ".join("%14.3f" % np.mean([results[m][k] for k in groups[g]]) for m in args.models)))
     print("%-48s %s" % ("mean F (%d files)" % len(results[args.models[0]]),
                         "  ".join("%14.3f" % np.mean(list(results[m].values())) for m in args.models)))
+    # Phase errors: files whose beats score higher against the off-beat grid than against the beats.
+    print("%-48s %s" % ("files on the off-beat (F off-beat > F)",
+                        "  ".join("%14d" % sum(f_off > f for f, f_off in both[m].values()) for m in args.models)))
+    for m in args.models:
+        off = [k for k, (f, f_off) in both[m].items() if f_off > f]
+        if off:
+            print("  %s: %s" % (os.path.basename(m), ", ".join(k.split("/")[-1][:32] for k in off)))
 
 
 if __name__ == "__main__":

@@ -93,7 +93,7 @@ def v2_train_set(args, cache, rng):
     (--v2-lowpass-hz) in a share --v2-lowpass of the copies of every set but the Beatles MP3s,
     which are band-limited to 8 kHz already and stay as they are, so that a band-limited sound
     does not mean "Beatles". StepMania frames outside the charted span weigh --outside-chart-weight
-    in the loss. Items: (features float16, targets, "real", per-frame loss weights or None)."""
+    in the loss. Items: (features float16, targets, "v2", per-frame loss weights or None)."""
     out = []
     t0 = time.time()
     files = common.v2_files("train", args.splits)
@@ -102,7 +102,7 @@ def v2_train_set(args, cache, rng):
     for k, (audio, beats, dataset, stem) in enumerate(files):
         b = common.load_beats(beats)
         x = cache.get(audio)
-        out.append((x.astype(np.float16), common.targets(b, len(x), args.widen), "real",
+        out.append((x.astype(np.float16), common.targets(b, len(x), args.widen), "v2",
                     common.span_weights(audio, len(x), 1.0, args.outside_chart_weight)))
         for v in range(args.v2_variants):
             speed = float(rng.uniform(*args.real_speed))
@@ -112,7 +112,7 @@ def v2_train_set(args, cache, rng):
             if dataset != "beatles_mp3" and rng.random() < args.v2_lowpass:
                 eq = ("lowpass", float(rng.uniform(*args.v2_lowpass_hz)))
             x = cache.get(audio, speed=speed, gain_db=gain, noise_snr=snr, seed=v, eq=eq)
-            out.append((x.astype(np.float16), common.targets(b / speed, len(x), args.widen), "real",
+            out.append((x.astype(np.float16), common.targets(b / speed, len(x), args.widen), "v2",
                         common.span_weights(audio, len(x), speed, args.outside_chart_weight)))
         if (k + 1) % 10 == 0:
             log("features: %d/%d v2 train songs (%.0f s)" % (k + 1, len(files), time.time() - t0))
@@ -165,20 +165,23 @@ _POOLS = {}
 
 
 def pools(train):
-    """Indices of the real and of the synthetic training sequences (computed once)."""
+    """Indices of the real training sequences (v1's real files and data v2), of the synthetic ones,
+    of v1's real files alone and of data v2 alone (computed once)."""
     if id(train) not in _POOLS:
-        _POOLS[id(train)] = ([i for i, t in enumerate(train) if t[2] == "real"],
-                             [i for i, t in enumerate(train) if t[2] != "real"])
+        _POOLS[id(train)] = ([i for i, t in enumerate(train) if t[2] in ("real", "v2")],
+                             [i for i, t in enumerate(train) if t[2] == "synthetic"],
+                             [i for i, t in enumerate(train) if t[2] == "real"],
+                             [i for i, t in enumerate(train) if t[2] == "v2"])
     return _POOLS[id(train)]
 
 
 def make_batch(train, rng, args, p_real):
     """Random crops of `--frames` frames; a quarter start at frame 0 (from the initial state).
     Returns (features, targets, mask, onset function or None)."""
-    real, synth = pools(train)
+    real, synth, v1, v2 = pools(train)
     xs, ys, ms = [], [], []
     for _ in range(args.batch):
-        xc, yc, m = crop(train, rng, args, p_real, real, synth)
+        xc, yc, m = crop(train, rng, args, p_real, real, synth, v1, v2)
         xs.append(xc); ys.append(yc); ms.append(m)
     # The onset function on each crop from its reset state (the crop's network also starts from
     # its initial state), for the loss of the mixed activation (--onset-mix).
@@ -187,9 +190,12 @@ def make_batch(train, rng, args, p_real):
     return np.stack(xs), np.stack(ys), np.stack(ms), onsets
 
 
-def crop(train, rng, args, p_real, real, synth):
-    """One batch item: (features, targets, mask)."""
+def crop(train, rng, args, p_real, real, synth, v1=(), v2=()):
+    """One batch item: (features, targets, mask). A real item comes from v1's real files with
+    probability --v1-share when it is set (else every real sequence by its length)."""
     pool = real if (synth == [] or (real and rng.random() < p_real)) else synth
+    if pool is real and args.v1_share is not None and v1 and v2:
+        pool = v1 if rng.random() < args.v1_share else v2
     weights = np.array([len(train[i][0]) for i in pool], dtype=float)
     i = pool[rng.choice(len(pool), p=weights / weights.sum())]
     x, y, _, w = train[i]
@@ -364,6 +370,9 @@ def main():
     p.add_argument("--v2-lowpass-hz", type=float, nargs=2, default=[4000, 8000], metavar=("MIN", "MAX"),
                    help="cutoff range of that low-pass (the Beatles MP3s are band-limited to 8 kHz)")
     p.add_argument("--max-v2", type=int, default=0, help="use only N of the v2 train songs, spread over both sets (smoke tests)")
+    p.add_argument("--v1-share", type=float, default=None,
+                   help="share of the real batch items drawn from v1's real files (the rest from data v2); "
+                        "default: every real sequence by its length")
     p.add_argument("--outside-chart-weight", type=float, default=0.0,
                    help="loss weight of StepMania frames outside the charted span, where the grid is extrapolated")
     p.add_argument("--dbn-every", type=int, default=1,
