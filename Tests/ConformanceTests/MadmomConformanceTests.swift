@@ -38,7 +38,7 @@ struct MadmomConformanceTests {
         #expect(items.filter { !$0.name.hasPrefix("gen_") && $0.name != "sample" }.count >= 10)
     }
 
-    @Test(arguments: try! ReferenceData.available ? ReferenceData.items().map(\.name) : [])
+    @Test(arguments: try! ReferenceData.available ? ReferenceData.itemsForThisRun().map(\.name) : [])
     func featuresActivationsAndBeatsMatchMadmom(name: String) throws {
         let item = try #require(try ReferenceData.items().first { $0.name == name })
         let run = try run(item)

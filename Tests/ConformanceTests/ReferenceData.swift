@@ -37,6 +37,16 @@ struct ReferenceData {
         }
     }
 
+    /// The items this run checks. The plain run (tools/test.sh) checks them all. Under a sanitizer
+    /// (tools/sanitize.sh) the generated signals, the sample and two real files: every file runs
+    /// the same single-threaded code, 5-15 times slower there, and the plain run has the numbers.
+    static func itemsForThisRun() throws -> [Item] {
+        let all = try items()
+        guard ProcessInfo.processInfo.environment["TACTUS_SANITIZER"] != nil else { return all }
+        let real = all.filter { !$0.name.hasPrefix("gen_") && $0.name != "sample" }
+        return all.filter { $0.name.hasPrefix("gen_") || $0.name == "sample" } + real.prefix(2)
+    }
+
     static func floats(_ name: String, _ ext: String) throws -> [Float] {
         let data = try Data(contentsOf: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("\(name).\(ext)")))
         return data.withUnsafeBytes { raw in
