@@ -200,13 +200,14 @@ BEATLES_ALIGNMENT = os.path.join(HERE, "beatles_alignment")
 SPANS = {}
 
 
-def v2_files(split, splits=V2_SPLITS, data=SHARED_DATA):
+def v2_files(split, splits=V2_SPLITS, data=SHARED_DATA, *, release_report=False):
     """(audio, beats, dataset, stem) of the data v2 songs of SPLIT ("train", "valid"; "test" is
     refused: it is never trained on nor used for any choice) as training/splits_v2.tsv declares it:
     shared/data/beatles_mp3 (the MP3s with the beats of training/beatles_alignment/, on the MP3
     clock; never the raw CD-clock annotations) and shared/data/stepmania (the chart grids; their
-    charted span goes into SPANS)."""
-    if split not in ("train", "valid"):
+    charted span goes into SPANS). RELEASE_REPORT=True allows "test" too, for the scores of a
+    release report only (bench/accuracy.py --v2 test)."""
+    if split not in ("train", "valid") + (("test",) if release_report else ()):
         raise ValueError("v2_files: split %r (the test split is never read for training or choices)" % split)
     with open(splits) as f:
         rows = [r for r in csv.DictReader((l for l in f if not l.startswith("#")), delimiter="\t")
