@@ -15,6 +15,8 @@ final class DaemonWeb: @unchecked Sendable {  // set up on the main thread befor
     private let started = MonotonicClock.nanos()
     private let cpu = CPUMeter()
     private let frames = SPSCRing<FrameSample>(capacity: 4096, filler: .empty)
+    /// The status object's buffer (the output thread's).
+    private var statusBytes = [UInt8]()
 
     /// The sink for the output thread's list, and the feeds of the processing loop.
     init(_ config: WebConfig, processing: ProcessingLoop) {
@@ -29,9 +31,9 @@ final class DaemonWeb: @unchecked Sendable {  // set up on the main thread befor
     /// matter more). Called once the command queue exists.
     func start(_ config: TactusConfig, processing: ProcessingLoop, channel: CaptureChannel, output: EventWriter,
                log: Logger) {
-        let description = Self.describe(config)
+        let constant = Self.describe(config).quoted
         sink.status = { [unowned self, unowned output] in
-            self.status(processing: processing, channel: channel, output: output, describe: description)
+            self.status(processing: processing, channel: channel, output: output, constant: constant)
         }
         sink.sinkErrors = { [unowned output] in output.sinks.map { ($0.name, $0.errors) } }
         output.webHub = hub
@@ -60,6 +62,11 @@ final class DaemonWeb: @unchecked Sendable {  // set up on the main thread befor
     struct Description {
         var model: String
         var device: String
+        /// The status object's constant members, as JSON: model, device and version.
+        var quoted: [UInt8] {
+            Array((",\"model\":\(JSONString.quoted(model)),\"device\":\(JSONString.quoted(device)),"
+                   + "\"version\":\(JSONString.quoted(TactusVersion.string))").utf8)
+        }
     }
 
     static func describe(_ config: TactusConfig) -> Description {
@@ -68,28 +75,59 @@ final class DaemonWeb: @unchecked Sendable {  // set up on the main thread befor
         return Description(model: model, device: device)
     }
 
-    /// The page's status object (and /api/status), on the output thread.
+    /// The page's status object (and /api/status), on the output thread about 4 times a second:
+    /// built in one reused buffer (no format strings), the constant parts quoted once.
     private func status(processing: ProcessingLoop, channel: CaptureChannel, output: EventWriter,
-                        describe d: Description) -> String {
-        let sinks = output.sinks.map { "\(JSONString.quoted($0.name)):\($0.errors)" }.joined(separator: ",")
-        var s = String(cFormat: "{\"v\":1,\"event\":\"status\",\"tempo\":%.2f,\"confidence\":%.3f,"
-                       + "\"beats\":%d,\"xruns\":%d,\"dropped_samples\":%d,\"dropped_events\":%d,"
-                       + "\"output_errors\":%d,\"meter\":%d,\"beat_in_bar\":%d,\"bar\":%d,",
-                       Double(bitPattern: processing.tempoBits.load(ordering: .relaxed)),
-                       Double(bitPattern: processing.confidenceBits.load(ordering: .relaxed)),
-                       output.written.load(ordering: .relaxed), channel.xruns.load(ordering: .relaxed),
-                       channel.droppedSampleCount.load(ordering: .relaxed),
-                       processing.droppedEvents.load(ordering: .relaxed),
-                       output.outputErrors, processing.meter.load(ordering: .relaxed),
-                       processing.beatInBar.load(ordering: .relaxed), processing.bar.load(ordering: .relaxed))
-        s += "\"mode\":\"\(Daemon.mode(processing))\",\"locked\":\(processing.locked.load(ordering: .relaxed)),"
-        s += "\"gate\":\(processing.gateOpen.load(ordering: .relaxed)),\"model\":\(JSONString.quoted(d.model)),"
-        s += "\"device\":\(JSONString.quoted(d.device)),\"rate\":\(channel.sampleRate.load(ordering: .relaxed)),"
-        s += String(cFormat: "\"uptime_s\":%.1f,\"cpu_share\":%.4f,", Double(MonotonicClock.nanos() - started) / 1e9,
-                    cpu.share())
-        s += "\"pages\":\(hub.clientCount),\"version\":\"\(TactusVersion.string)\","
-        s += "\"output_errors_by_sink\":{\(sinks)}}"
-        return s
+                        constant: [UInt8]) -> String {
+        let p = processing
+        var b = [UInt8]()
+        swap(&b, &statusBytes)  // the buffer, uniquely referenced: no copy
+        b.removeAll(keepingCapacity: true)
+        func key(_ k: StaticString) {
+            b.append(UInt8(ascii: ","))
+            b.append(UInt8(ascii: "\""))
+            b.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
+            b.append(contentsOf: #"":"#.utf8)
+        }
+        func number(_ k: StaticString, _ v: Double, _ decimals: Int) {
+            key(k)
+            DecimalText.append(v, decimals: decimals, to: &b)
+        }
+        func flag(_ k: StaticString, _ v: Bool) {
+            key(k)
+            b.append(contentsOf: (v ? "true" : "false").utf8)
+        }
+        b.append(contentsOf: #"{"v":1,"event":"status""#.utf8)
+        number("tempo", Double(bitPattern: p.tempoBits.load(ordering: .relaxed)), 2)
+        number("confidence", Double(bitPattern: p.confidenceBits.load(ordering: .relaxed)), 3)
+        number("beats", Double(output.written.load(ordering: .relaxed)), 0)
+        number("xruns", Double(channel.xruns.load(ordering: .relaxed)), 0)
+        number("dropped_samples", Double(channel.droppedSampleCount.load(ordering: .relaxed)), 0)
+        number("dropped_events", Double(p.droppedEvents.load(ordering: .relaxed)), 0)
+        number("output_errors", Double(output.outputErrors), 0)
+        number("meter", Double(p.meter.load(ordering: .relaxed)), 0)
+        number("beat_in_bar", Double(p.beatInBar.load(ordering: .relaxed)), 0)
+        number("bar", Double(p.bar.load(ordering: .relaxed)), 0)
+        key("mode")
+        b.append(contentsOf: "\"\(Daemon.mode(p))\"".utf8)
+        flag("locked", p.locked.load(ordering: .relaxed))
+        flag("gate", p.gateOpen.load(ordering: .relaxed))
+        b.append(contentsOf: constant)
+        number("rate", Double(channel.sampleRate.load(ordering: .relaxed)), 0)
+        number("uptime_s", Double(MonotonicClock.nanos() - started) / 1e9, 1)
+        number("cpu_share", cpu.share(), 4)
+        number("pages", Double(hub.clientCount), 0)
+        key("output_errors_by_sink")
+        b.append(UInt8(ascii: "{"))
+        for (i, sink) in output.sinks.enumerated() {
+            if i > 0 { b.append(UInt8(ascii: ",")) }
+            b.append(contentsOf: JSONString.quoted(sink.name).utf8)
+            b.append(UInt8(ascii: ":"))
+            DecimalText.append(Double(sink.errors), decimals: 0, to: &b)
+        }
+        b.append(contentsOf: "}}".utf8)
+        statusBytes = b
+        return String(decoding: b, as: UTF8.self)
     }
 
     /// /metrics, on a server thread: atomics and what the output thread published.
@@ -140,10 +178,11 @@ final class CPUMeter: @unchecked Sendable {
     private var value = 0.0
 
     func share() -> Double {
-        let now = (wall: MonotonicClock.seconds(), cpu: CPUTime.seconds())
-        if now.wall - last.wall >= 1 {
-            value = (now.cpu - last.cpu) / (now.wall - last.wall)
-            last = now
+        let wall = MonotonicClock.seconds()
+        if wall - last.wall >= 1 {  // getrusage once a second, not at every status
+            let cpu = CPUTime.seconds()
+            value = (cpu - last.cpu) / (wall - last.wall)
+            last = (wall, cpu)
         }
         return value
     }
