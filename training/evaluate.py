@@ -8,7 +8,10 @@ features, network, forward DBN), for comparing models, e.g. a trained one agains
 (default: it compares networks, not emission); `predictive` is Tactus's default emission.
 F-measure: ±70 ms, beats before 5 s ignored (as mir_eval), greedy one-to-one matching. The last
 lines count the files whose beats are on the off-beat (a higher F against the grid half a beat
-after each annotated beat than against the beats).
+after each annotated beat than against the beats). --contrast adds the network's activation at the
+annotated beats and at the off-beats (each the peak within ±2 frames, mean over a file's beats,
+then over files): a network that cannot tell a beat from its off-beat fires alike on both, and
+the tracker's phase is then a coin toss.
 """
 import argparse
 import os
@@ -29,16 +32,7 @@ def evaluate(tactus, model, files, mode, with_offbeat=False):
     `tactus track` names its output after the audio file's stem, so files whose stems collide
     (beatles/ and beatles_mp3/ share stems) go to separate runs."""
     scores = {}
-    batches = []
-    for f in files:
-        name = os.path.splitext(os.path.basename(f[0]))[0]
-        for b in batches:
-            if name not in b:
-                b[name] = f
-                break
-        else:
-            batches.append({name: f})
-    for batch in batches:
+    for batch in batches_by_stem(files):
         with tempfile.TemporaryDirectory() as tmp:
             cmd = [tactus, "track", "--output-dir", tmp, "--jobs", "1", "--set", "emission.mode=" + mode]
             cmd += ["--no-model"] if model == "none" else ["--model", model]
@@ -52,6 +46,43 @@ def evaluate(tactus, model, files, mode, with_offbeat=False):
     return {"%s/%s" % (f[2], f[3]): scores["%s/%s" % (f[2], f[3])][slice(None) if with_offbeat else 0] for f in files}
 
 
+def batches_by_stem(files):
+    """FILES in groups without a repeated audio stem (`tactus track` names its outputs after it)."""
+    batches = []
+    for f in files:
+        name = os.path.splitext(os.path.basename(f[0]))[0]
+        for b in batches:
+            if name not in b:
+                b[name] = f
+                break
+        else:
+            batches.append({name: f})
+    return batches
+
+
+def contrast(tactus, model, files):
+    """(activation at the annotated beats, at the off-beats) per file ("dataset/stem"), inside the
+    trusted span: the peak of the activation within ±2 frames of each, averaged over the file."""
+    out = {}
+    for batch in batches_by_stem(files):
+        with tempfile.TemporaryDirectory() as tmp:
+            # --activations names a file for one input, a directory (<stem>.activations.txt) for several.
+            one = os.path.join(tmp, next(iter(batch)) + ".activations.txt")
+            cmd = [tactus, "track", "--output-dir", tmp, "--jobs", "1", "--activations", one if len(batch) == 1 else tmp]
+            cmd += ["--no-model"] if model == "none" else ["--model", model]
+            subprocess.run(cmd + [f[0] for f in batch.values()], check=True, stderr=subprocess.DEVNULL)
+            for name, (audio, beats, dataset, stem) in batch.items():
+                act = np.loadtxt(os.path.join(tmp, name + ".activations.txt"), comments="#", usecols=1)
+                ann = common.in_span(common.load_beats(beats), audio)
+                off = common.in_span((ann[1:] + ann[:-1]) / 2, audio)
+
+                def peak(times):
+                    idx = np.clip(np.round(np.asarray(times) * 100).astype(int), 0, len(act) - 1)
+                    return float(np.mean([act[max(i - 2, 0):i + 3].max() for i in idx])) if len(idx) else 0.0
+                out["%s/%s" % (dataset, stem)] = (peak(ann), peak(off))
+    return out
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("models", nargs="+")
@@ -62,6 +93,8 @@ def main():
                    help="also the data v2 songs of the split (training/splits_v2.tsv: beatles_mp3, stepmania; "
                         "valid or train only, never test); per-set means are printed")
     p.add_argument("--v2-only", action="store_true", help="only the data v2 songs of the split")
+    p.add_argument("--contrast", action="store_true",
+                   help="also the activation at the annotated beats and at the off-beats, per set")
     args = p.parse_args()
     tactus = common.find_tactus(args.tactus)
     files = [] if args.v2_only else common.real_files(args.split)
@@ -93,6 +126,13 @@ def main():
         off = [k for k, (f, f_off) in both[m].items() if f_off > f]
         if off:
             print("  %s: %s" % (os.path.basename(m), ", ".join(k.split("/")[-1][:32] for k in off)))
+    if args.contrast:
+        c = {m: contrast(tactus, m, files) for m in args.models if m != "none"}
+        for g in ("v1", "beatles_mp3", "stepmania"):
+            if g in groups:
+                print("%-48s %s" % ("activation at beats / off-beats, %s" % g, "  ".join(
+                    "%6.3f / %5.3f" % tuple(np.mean([c[m][k] for k in groups[g]], axis=0)) if m in c else "%14s" % "-"
+                    for m in args.models)))
 
 
 if __name__ == "__main__":

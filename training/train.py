@@ -96,7 +96,7 @@ def v2_train_set(args, cache, rng):
     in the loss. Items: (features float16, targets, "v2", per-frame loss weights or None)."""
     out = []
     t0 = time.time()
-    files = common.v2_files("train", args.splits)
+    files = [f for f in common.v2_files("train", args.splits) if f[2] in args.v2_sets]
     if args.max_v2:
         files = files[::max(1, len(files) // args.max_v2)][:args.max_v2]   # both sets (smoke tests)
     for k, (audio, beats, dataset, stem) in enumerate(files):
@@ -365,6 +365,8 @@ def main():
                         "on their valid songs too (the test songs are never read)")
     p.add_argument("--splits", default=common.V2_SPLITS, help="the declared v2 splits (default training/splits_v2.tsv)")
     p.add_argument("--v2-variants", type=int, default=2, help="augmented copies of each v2 train song")
+    p.add_argument("--v2-sets", nargs="+", default=["beatles_mp3", "stepmania"], choices=["beatles_mp3", "stepmania"],
+                   help="the v2 sets trained on (validation keeps both)")
     p.add_argument("--v2-lowpass", type=float, default=0.5,
                    help="share of the augmented v2 copies, Beatles MP3s excepted, given a low-pass (--v2-lowpass-hz)")
     p.add_argument("--v2-lowpass-hz", type=float, nargs=2, default=[4000, 8000], metavar=("MIN", "MAX"),
