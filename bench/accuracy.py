@@ -134,19 +134,6 @@ def selection(args: argparse.Namespace) -> str:
     return " + ".join(parts) + (f", first {args.max_files}" if args.max_files else "")
 
 
-def stem_groups(tracks: list[bl.Track]) -> list[list[bl.Track]]:
-    """TRACKS in groups without a repeated stem (tactus and madmom name their outputs after it):
-    each file goes to the first group that has no file of its stem yet."""
-    groups: list[list[bl.Track]] = []
-    for t in tracks:
-        group = next((g for g in groups if all(u.stem != t.stem for u in g)), None)
-        if group is None:
-            group = []
-            groups.append(group)
-        group.append(t)
-    return groups
-
-
 def scores(reference: np.ndarray, estimated: np.ndarray) -> dict[str, float]:
     """F (+-70 ms), CMLt, AMLt with the 5 s trim and untrimmed ('... raw')."""
     out = {}
@@ -364,7 +351,7 @@ def main() -> None:
     tracks = select_tracks(args)
     if not tracks:
         sys.exit(f"no files in split {args.split!r}" + (f" nor data v2 {args.v2!r}" if args.v2 else ""))
-    groups = stem_groups(tracks)
+    groups = common.stem_groups(tracks, lambda t: t.stem)
     outputs, notes = {}, selection_notes(args, tracks, groups)
     if args.cv:
         fold_of = cv_folds.assign([(t.dataset, t.stem) for t in bl.read_manifest(args.data)])

@@ -232,6 +232,19 @@ def v2_files(split, splits=V2_SPLITS, data=SHARED_DATA, *, release_report=False)
     return out
 
 
+def stem_groups(items, stem):
+    """ITEMS in groups without a repeated STEM(item), in order: `tactus track` (and madmom) name
+    their outputs after the audio file's stem, and beatles/ and beatles_mp3/ share stems."""
+    groups = []
+    for item in items:
+        group = next((g for g in groups if all(stem(other) != stem(item) for other in g)), None)
+        if group is None:
+            group = []
+            groups.append(group)
+        group.append(item)
+    return groups
+
+
 def span_weights(audio, frames, speed=1.0, outside=0.0):
     """Per-frame loss weights of the features (FRAMES long) of AUDIO played at SPEED: 1 inside its
     trusted span (SPANS, scaled by 1/speed), OUTSIDE elsewhere; None when all of it is trusted."""

@@ -25,62 +25,47 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 
 
-def evaluate(tactus, model, files, mode, with_offbeat=False):
+def evaluate(tactus, model, files, mode, with_offbeat=False, with_contrast=False):
     """F per file ("dataset/stem"). Files whose annotations are trusted only in a span
     (common.SPANS: StepMania's charted span) are scored there only, detections and annotations alike.
-    WITH_OFFBEAT: (F, F against the off-beat grid) per file.
+    WITH_OFFBEAT: (F, F against the off-beat grid) per file. WITH_CONTRAST: (F, F off-beat, the
+    activation at the annotated beats, at the off-beats) per file, the activation's peak within ±2
+    frames of each, averaged over the file (from the same `tactus track` run).
     `tactus track` names its output after the audio file's stem, so files whose stems collide
     (beatles/ and beatles_mp3/ share stems) go to separate runs."""
     scores = {}
-    for batch in batches_by_stem(files):
+    for group in common.stem_groups(files, stem_of):
+        batch = {stem_of(f): f for f in group}
         with tempfile.TemporaryDirectory() as tmp:
             cmd = [tactus, "track", "--output-dir", tmp, "--jobs", "1", "--set", "emission.mode=" + mode]
             cmd += ["--no-model"] if model == "none" else ["--model", model]
+            if with_contrast:   # a file for one input, a directory (<stem>.activations.txt) for several
+                one = os.path.join(tmp, next(iter(batch)) + ".activations.txt")
+                cmd += ["--activations", one if len(batch) == 1 else tmp]
             subprocess.run(cmd + [f[0] for f in batch.values()], check=True, stderr=subprocess.DEVNULL)
             for name, (audio, beats, dataset, stem) in batch.items():
                 det = common.in_span(common.load_beats(os.path.join(tmp, name + ".beats.txt")), audio)
-                ann = common.load_beats(beats)
-                off = common.in_span((ann[1:] + ann[:-1]) / 2, audio)   # the off-beat grid: half a beat later
-                scores["%s/%s" % (dataset, stem)] = (common.f_measure(det, common.in_span(ann, audio)),
-                                                     common.f_measure(det, off))
-    return {"%s/%s" % (f[2], f[3]): scores["%s/%s" % (f[2], f[3])][slice(None) if with_offbeat else 0] for f in files}
+                every = common.load_beats(beats)
+                ann = common.in_span(every, audio)
+                off = common.in_span((every[1:] + every[:-1]) / 2, audio)   # the off-beat grid: half a beat later
+                score = (common.f_measure(det, ann), common.f_measure(det, off))
+                if with_contrast:
+                    act = np.loadtxt(os.path.join(tmp, name + ".activations.txt"), comments="#", usecols=1)
+                    score += (activation_peak(act, ann), activation_peak(act, off))
+                scores["%s/%s" % (dataset, stem)] = score
+    return {"%s/%s" % (f[2], f[3]): scores["%s/%s" % (f[2], f[3])][slice(None) if with_offbeat or with_contrast else 0]
+            for f in files}
 
 
-def batches_by_stem(files):
-    """FILES in groups without a repeated audio stem (`tactus track` names its outputs after it)."""
-    batches = []
-    for f in files:
-        name = os.path.splitext(os.path.basename(f[0]))[0]
-        for b in batches:
-            if name not in b:
-                b[name] = f
-                break
-        else:
-            batches.append({name: f})
-    return batches
+def stem_of(f):
+    """The audio file's stem of a (audio, beats, dataset, stem) item: what `tactus track` names its outputs."""
+    return os.path.splitext(os.path.basename(f[0]))[0]
 
 
-def contrast(tactus, model, files):
-    """(activation at the annotated beats, at the off-beats) per file ("dataset/stem"), inside the
-    trusted span: the peak of the activation within ±2 frames of each, averaged over the file."""
-    out = {}
-    for batch in batches_by_stem(files):
-        with tempfile.TemporaryDirectory() as tmp:
-            # --activations names a file for one input, a directory (<stem>.activations.txt) for several.
-            one = os.path.join(tmp, next(iter(batch)) + ".activations.txt")
-            cmd = [tactus, "track", "--output-dir", tmp, "--jobs", "1", "--activations", one if len(batch) == 1 else tmp]
-            cmd += ["--no-model"] if model == "none" else ["--model", model]
-            subprocess.run(cmd + [f[0] for f in batch.values()], check=True, stderr=subprocess.DEVNULL)
-            for name, (audio, beats, dataset, stem) in batch.items():
-                act = np.loadtxt(os.path.join(tmp, name + ".activations.txt"), comments="#", usecols=1)
-                ann = common.in_span(common.load_beats(beats), audio)
-                off = common.in_span((ann[1:] + ann[:-1]) / 2, audio)
-
-                def peak(times):
-                    idx = np.clip(np.round(np.asarray(times) * 100).astype(int), 0, len(act) - 1)
-                    return float(np.mean([act[max(i - 2, 0):i + 3].max() for i in idx])) if len(idx) else 0.0
-                out["%s/%s" % (dataset, stem)] = (peak(ann), peak(off))
-    return out
+def activation_peak(act, times):
+    """The mean over TIMES (s) of ACT's peak within ±2 frames (100 frames/s); 0 without times."""
+    idx = np.clip(np.round(np.asarray(times) * 100).astype(int), 0, len(act) - 1)
+    return float(np.mean([act[max(i - 2, 0):i + 3].max() for i in idx])) if len(idx) else 0.0
 
 
 def main():
@@ -100,7 +85,8 @@ def main():
     files = [] if args.v2_only else common.real_files(args.split)
     if args.v2 or args.v2_only:
         files += common.v2_files(args.split)
-    both = {m: evaluate(tactus, m, files, args.mode, with_offbeat=True) for m in args.models}
+    both = {m: evaluate(tactus, m, files, args.mode, with_offbeat=True, with_contrast=args.contrast and m != "none")
+            for m in args.models}
     results = {m: {k: v[0] for k, v in r.items()} for m, r in both.items()}
     names = [os.path.basename(m) for m in args.models]
     print("%-48s %s" % ("file (%s split, %s)" % (args.split, args.mode), "  ".join("%14s" % n[:14] for n in names)))
@@ -121,18 +107,17 @@ def main():
                         "  ".join("%14.3f" % np.mean(list(results[m].values())) for m in args.models)))
     # Phase errors: files whose beats score higher against the off-beat grid than against the beats.
     print("%-48s %s" % ("files on the off-beat (F off-beat > F)",
-                        "  ".join("%14d" % sum(f_off > f for f, f_off in both[m].values()) for m in args.models)))
+                        "  ".join("%14d" % sum(v[1] > v[0] for v in both[m].values()) for m in args.models)))
     for m in args.models:
-        off = [k for k, (f, f_off) in both[m].items() if f_off > f]
+        off = [k for k, (f, f_off, *_) in both[m].items() if f_off > f]
         if off:
             print("  %s: %s" % (os.path.basename(m), ", ".join(k.split("/")[-1][:32] for k in off)))
     if args.contrast:
-        c = {m: contrast(tactus, m, files) for m in args.models if m != "none"}
         for g in ("v1", "beatles_mp3", "stepmania"):
             if g in groups:
                 print("%-48s %s" % ("activation at beats / off-beats, %s" % g, "  ".join(
-                    "%6.3f / %5.3f" % tuple(np.mean([c[m][k] for k in groups[g]], axis=0)) if m in c else "%14s" % "-"
-                    for m in args.models)))
+                    "%6.3f / %5.3f" % tuple(np.mean([both[m][k][2:] for k in groups[g]], axis=0)) if m != "none"
+                    else "%14s" % "-" for m in args.models)))
 
 
 if __name__ == "__main__":
