@@ -100,7 +100,7 @@ def main():
     if len(groups) > 1:
         for g in ("v1", "v2", "beatles_mp3", "stepmania"):
             if g in groups:
-                print("%-48s %s" % ("mean F, %s (%d files)" % ({"v1": "v1's valid files", "v2": "data v2"}.get(g, g),
+                print("%-48s %s" % ("mean F, %s (%d files)" % ({"v1": "v1's %s files" % args.split, "v2": "data v2"}.get(g, g),
                                                               len(groups[g])),
                                     "  ".join("%14.3f" % np.mean([results[m][k] for k in groups[g]]) for m in args.models)))
     print("%-48s %s" % ("mean F (%d files)" % len(results[args.models[0]]),
