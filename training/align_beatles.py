@@ -445,8 +445,10 @@ def decide(r):
     return (not reasons), "; ".join(reasons) if reasons else "ok"
 
 
-COLS = ["stem", "a", "c", "kept", "reason", "a_song", "a_se", "c_song", "album_a", "album_sd", "onset_score", "half_beat_score", "phase_margin", "coarse_phase_margin",
-        "bar_len", "down_score", "bar_margin", "bar_onset_margin", "n_bar_cands", "shift_beats", "n_seg", "inlier_frac", "resid_rms_ms", "final_inlier_frac", "final_resid_rms_ms",
+COLS = ["stem", "a", "c", "kept", "reason", "a_song", "a_se", "c_song", "album_a", "album_sd", "onset_score",
+        "half_beat_score", "phase_margin", "coarse_phase_margin",
+        "bar_len", "down_score", "bar_margin", "bar_onset_margin", "n_bar_cands", "shift_beats", "n_seg", "inlier_frac",
+        "resid_rms_ms", "final_inlier_frac", "final_resid_rms_ms",
         "resid_max_ms", "curve_ms", "sharp", "coarse_a", "coarse_c", "coarse_score", "n_beats", "n_beats_out",
         "duration_s"]
 

@@ -31,7 +31,8 @@ import tactus_weights as tw  # noqa: E402  (export.py put tools/ on the path)
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", action="append", default=[])
-    p.add_argument("--model", help="check this weight file (made from the --checkpoint files) instead of exporting them")
+    p.add_argument("--model",
+                   help="check this weight file (made from the --checkpoint files) instead of exporting them")
     p.add_argument("--audio", default=os.path.join(common.SHARED_DATA, "misc_excerpts", "audio",
                                                    "ballroom_Media-105901.wav"))
     p.add_argument("--tactus")

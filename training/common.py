@@ -265,16 +265,19 @@ def in_span(times, audio):
     return t if span is None else t[(t >= span[0]) & (t <= span[1])]
 
 
-def synthetic_files(directory, soundfont_licences=None):
-    """(audio, beats, source, id) of render.py's excerpts in DIRECTORY; only those rendered with a
-    soundfont under one of SOUNDFONT_LICENCES when given (the rendered audio carries the sound
-    font's samples: weights meant for shipping are trained on permissively licensed ones only)."""
+def synthetic_files(directory, rows=None, soundfont_licences=None):
+    """(audio, beats, source, id) of render.py's excerpts in DIRECTORY (of the first ROWS rows of
+    its manifest when given: the excerpts rendered first); only those rendered with a soundfont
+    under one of SOUNDFONT_LICENCES when given (the rendered audio carries the sound font's
+    samples: weights meant for shipping are trained on permissively licensed ones only)."""
     path = os.path.join(directory, "manifest.tsv")
     if not os.path.exists(path):
         return []
     out = []
     with open(path) as f:
-        for r in csv.DictReader(f, delimiter="\t"):
+        for i, r in enumerate(csv.DictReader(f, delimiter="\t")):
+            if rows is not None and i >= rows:
+                break
             if soundfont_licences is None or r["soundfont_licence"] in soundfont_licences:
                 out.append((os.path.join(directory, r["audio"]), os.path.join(directory, r["beats"]),
                             r["source"], r["id"]))
@@ -346,12 +349,14 @@ def build_model(units=25, layers=3, inputs=FEATURES, peepholes=False, front=0, d
         """Causal beat network, exactly Tactus's layer types: optionally a dense ReLU layer of
         `front` units applied to each frame (a learned projection of the 162 features), then
         `layers` LSTM layers (peepholes optional, tanh output activation, learned initial h and
-        c), then a dense layer with one sigmoid output. PyTorch's LSTM equations (gates i, f, g, o; c' = f·c + i·g; h = o·tanh(c')) are
+        c), then a dense layer with one sigmoid output. PyTorch's LSTM equations (gates i, f, g, o;
+        c' = f·c + i·g; h = o·tanh(c')) are
         Tactus's with the peepholes at zero; its two bias vectors add up to Tactus's one."""
 
         def __init__(self):
             super().__init__()
-            self.units, self.layers, self.inputs, self.peepholes, self.front_units = units, layers, inputs, peepholes, front
+            self.units, self.layers, self.inputs = units, layers, inputs
+            self.peepholes, self.front_units = peepholes, front
             self.front = nn.Linear(inputs, front) if front else None
             self.lstm = PeepholeLSTM() if peepholes else nn.LSTM(lstm_inputs, units, layers, batch_first=True,
                                                                  dropout=dropout if layers > 1 else 0.0)

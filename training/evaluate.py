@@ -100,9 +100,10 @@ def main():
     if len(groups) > 1:
         for g in ("v1", "v2", "beatles_mp3", "stepmania"):
             if g in groups:
-                print("%-48s %s" % ("mean F, %s (%d files)" % ({"v1": "v1's %s files" % args.split, "v2": "data v2"}.get(g, g),
-                                                              len(groups[g])),
-                                    "  ".join("%14.3f" % np.mean([results[m][k] for k in groups[g]]) for m in args.models)))
+                label = {"v1": "v1's %s files" % args.split, "v2": "data v2"}.get(g, g)
+                means = [np.mean([results[m][k] for k in groups[g]]) for m in args.models]
+                print("%-48s %s" % ("mean F, %s (%d files)" % (label, len(groups[g])),
+                                    "  ".join("%14.3f" % v for v in means)))
     print("%-48s %s" % ("mean F (%d files)" % len(results[args.models[0]]),
                         "  ".join("%14.3f" % np.mean(list(results[m].values())) for m in args.models)))
     # Phase errors: files whose beats score higher against the off-beat grid than against the beats.

@@ -60,7 +60,8 @@ def signed_errors(tactus, tnn, files, offset=0.0):
     errors = []
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([tactus, "track", "--model", tnn, "--output-dir", tmp, "--set", "emission.mode=predictive",
-                        "--set", "emission.offset=%g" % offset] + [f[0] for f in files], check=True, stderr=subprocess.DEVNULL)
+                        "--set", "emission.offset=%g" % offset] + [f[0] for f in files],
+                       check=True, stderr=subprocess.DEVNULL)
         for audio, beats, _, _ in files:
             det = common.load_beats(os.path.join(tmp, os.path.splitext(os.path.basename(audio))[0] + ".beats.txt"))
             ann = common.load_beats(beats)

@@ -120,7 +120,8 @@ def main():
     feats = [cache.get(f[0]) for f in files]
     refs = [common.load_beats(f[1]) for f in files]
     names = args.variant or list(VARIANTS)
-    print("%d files (%s split, madmom's sample excluded), madmom online DBN (= Tactus reactive)" % (len(files), args.split))
+    print("%d files (%s split, madmom's sample excluded), madmom online DBN (= Tactus reactive)"
+          % (len(files), args.split))
     for name in names:
         scores = [common.f_measure(track(VARIANTS[name](x), {}), r) for x, r in zip(feats, refs)]
         print("%-16s F %.3f" % (name, np.mean(scores)), flush=True)

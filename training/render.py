@@ -255,7 +255,8 @@ def groove_excerpt(rng, grooves, length, tempo_changes=0.0):
                        drum_program=int(rng.choice(DRUM_KITS)))
     b = beats * factor - start_src * factor
     b = b[(b >= 0) & (b < length)]
-    return inst, b, "groove", "%s bpm %.0f x%.3f" % (os.path.relpath(path, os.path.dirname(os.path.dirname(path))), bpm, 1 / factor)
+    return inst, b, "groove", "%s bpm %.0f x%.3f" % (
+        os.path.relpath(path, os.path.dirname(os.path.dirname(path))), bpm, 1 / factor)
 
 
 def pop_programs(rng):
@@ -294,12 +295,14 @@ def layered_excerpt(rng, pops, grooves, length):
     # Local tempo of the excerpt's beats; a groove within ±15% (or half/double time) of it.
     sel = (beats >= start) & (beats < start + length)
     if sel.sum() < 4:
-        return inst, b, "pop909", "%s programs %s (too few beats for drums)" % (os.path.basename(path), sorted(progs.values()))
+        return inst, b, "pop909", "%s programs %s (too few beats for drums)" % (
+            os.path.basename(path), sorted(progs.values()))
     bpm = 60 / np.median(np.diff(beats[sel]))
     # Same metrical level first; half or double time only when no groove is near the tempo.
     cands = [g for g in grooves if abs(np.log(g[1] / bpm)) < 0.14 and g[3] == "4-4"]
     if not cands:
-        cands = [g for g in grooves if min(abs(np.log(g[1] / bpm / 2)), abs(np.log(g[1] * 2 / bpm))) < 0.14 and g[3] == "4-4"]
+        cands = [g for g in grooves
+                 if min(abs(np.log(g[1] / bpm / 2)), abs(np.log(g[1] * 2 / bpm))) < 0.14 and g[3] == "4-4"]
     if not cands:
         cands = [g for g in grooves if g[3] == "4-4"]
     gpath, gbpm = cands[rng.integers(len(cands))][:2]
@@ -320,7 +323,8 @@ def layered_excerpt(rng, pops, grooves, length):
     keep = tgt_idx <= len(beats) - 1
     src_beats, tgt_idx = src_beats[keep], tgt_idx[keep]
     if len(src_beats) < 4:
-        return inst, b, "pop909", "%s programs %s (no room for drums)" % (os.path.basename(path), sorted(progs.values()))
+        return inst, b, "pop909", "%s programs %s (no room for drums)" % (
+            os.path.basename(path), sorted(progs.values()))
     tgt = np.interp(tgt_idx, np.arange(len(beats)), beats)
     slope_s = (tgt[-1] - tgt[0]) / max(src_beats[-1] - src_beats[0], 1e-6)
 
@@ -333,7 +337,8 @@ def layered_excerpt(rng, pops, grooves, length):
     drums = copy_window(gm, start, min(start + length, tgt[-1] + 0.5), warp=warp,
                         drum_program=int(rng.choice(DRUM_KITS)))
     return inst + drums, b, "layered", "%s programs %s + %s bpm %.0f ratio %g" % (
-        os.path.basename(path), sorted(progs.values()), os.path.relpath(gpath, os.path.dirname(os.path.dirname(gpath))), gbpm, ratio)
+        os.path.basename(path), sorted(progs.values()),
+        os.path.relpath(gpath, os.path.dirname(os.path.dirname(gpath))), gbpm, ratio)
 
 
 def main():
@@ -347,7 +352,8 @@ def main():
     p.add_argument("--mix", type=float, nargs=3, default=[0.35, 0.25, 0.4], metavar=("GROOVE", "POP909", "LAYERED"),
                    help="share of each source (default 0.35 0.25 0.4)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--start", type=int, default=0, help="first excerpt index; above 0 it extends an existing manifest (after its last index)")
+    p.add_argument("--start", type=int, default=0,
+                   help="first excerpt index; above 0 it extends an existing manifest (after its last index)")
     p.add_argument("--tempo-changes", type=float, default=0.0,
                    help="share of groove excerpts with a tempo step or ramp inside (default 0: none, as v1's data)")
     args = p.parse_args()

@@ -32,12 +32,18 @@ def log(msg):
     print(time.strftime("%H:%M:%S ") + msg, file=sys.stderr, flush=True)
 
 
+def synthetic_dir(arg):
+    """(directory, rows) of a --synthetic argument, DIR or DIR:N (the first N manifest rows; None: all)."""
+    d, _, n = arg.rpartition(":")
+    return (d, int(n)) if d and n.isdigit() else (arg, None)
+
+
 def build_sets(args, cache):
     rng = np.random.default_rng(args.seed)
     train, valid = [], []   # training features held as float16 (half the memory), valid as float32
     t0 = time.time()
     licences = None if "any" in args.soundfont_licence else set(args.soundfont_licence)
-    synth = [f for d in (args.synthetic or [args.data]) for f in common.synthetic_files(d, licences)]
+    synth = [f for d in (args.synthetic or [args.data]) for f in common.synthetic_files(*synthetic_dir(d), licences)]
     if args.max_synthetic:
         synth = synth[: args.max_synthetic]
     trng = np.random.default_rng(args.seed + 7)
@@ -116,7 +122,8 @@ def v2_train_set(args, cache, rng):
                         common.span_weights(audio, len(x), speed, args.outside_chart_weight)))
         if (k + 1) % 10 == 0:
             log("features: %d/%d v2 train songs (%.0f s)" % (k + 1, len(files), time.time() - t0))
-    log("v2 train: %d songs, %d sequences, %.1f min" % (len(files), len(out), sum(len(t[0]) for t in out) / common.FPS / 60))
+    minutes = sum(len(t[0]) for t in out) / common.FPS / 60
+    log("v2 train: %d songs, %d sequences, %.1f min" % (len(files), len(out), minutes))
     return out
 
 
@@ -274,7 +281,8 @@ def validate(model, valid, onset_mix=0.0):
                 losses += float((mixed_bce(logits, onset, torch.from_numpy(y), onset_mix, 1.0) * wt).sum())
                 act = ((1 - onset_mix) * torch.sigmoid(logits) + onset_mix * onset).numpy()
             else:
-                losses += float((F.binary_cross_entropy_with_logits(logits, torch.from_numpy(y), reduction="none") * wt).sum())
+                bce = F.binary_cross_entropy_with_logits(logits, torch.from_numpy(y), reduction="none")
+                losses += float((bce * wt).sum())
                 act = torch.sigmoid(logits).numpy()
             frames += float(wt.sum())
             for t in THRESHOLDS:
@@ -296,7 +304,8 @@ def main():
     p.add_argument("--tempo-weight", type=float, default=0.0,
                    help="weight of an auxiliary local-tempo classification loss (training only; 0: none)")
     p.add_argument("--init", help="start from this checkpoint's weights (fine-tuning; same architecture)")
-    p.add_argument("--dropout", type=float, default=0.0, help="dropout between LSTM layers and before the output (training only)")
+    p.add_argument("--dropout", type=float, default=0.0,
+                   help="dropout between LSTM layers and before the output (training only)")
     p.add_argument("--front", type=int, default=0, help="units of a dense ReLU layer before the LSTMs (0: none)")
     p.add_argument("--peepholes", action="store_true", help="LSTM with peephole connections (as madmom; slower)")
     p.add_argument("--batch", type=int, default=16)
@@ -323,19 +332,23 @@ def main():
                    help="train only on excerpts rendered with a soundfont under this licence (repeatable; "
                         "default MIT, what shipped weights may use; 'any' for all)")
     p.add_argument("--synthetic", action="append",
-                   help="a render.py output directory (repeatable; default --data)")
+                   help="a render.py output directory (repeatable; default --data); DIR:N uses the first N rows "
+                        "of its manifest (the excerpts rendered first, before the soundfont filter)")
     p.add_argument("--ema", type=float, default=0.0,
                    help="decay per step of an exponential moving average of the weights, which is then what is "
                         "validated and saved (0: the weights themselves)")
     p.add_argument("--widen", type=float, default=0.5, help="target at the beat frame's neighbours")
     p.add_argument("--augment", type=float, default=0.0,
-                   help="share of crops augmented on the fly (time stretch, band shift, EQ, gain: common.augmented_crop)")
+                   help="share of crops augmented on the fly "
+                        "(time stretch, band shift, EQ, gain: common.augmented_crop)")
     p.add_argument("--p-real", type=float, default=0.3, help="share of batch items from the real train split")
     p.add_argument("--real-variants", type=int, default=4, help="augmented copies of each real train file")
     p.add_argument("--real-speed", type=float, nargs=2, default=[0.85, 1.2], metavar=("MIN", "MAX"),
                    help="speed range of the augmented real copies")
-    p.add_argument("--real-eq", type=float, default=0.0, help="share of augmented real copies given a low- or high-pass")
-    p.add_argument("--synthetic-speed-variants", type=int, default=1, help="speed-changed copies of each synthetic excerpt")
+    p.add_argument("--real-eq", type=float, default=0.0,
+                   help="share of augmented real copies given a low- or high-pass")
+    p.add_argument("--synthetic-speed-variants", type=int, default=1,
+                   help="speed-changed copies of each synthetic excerpt")
     p.add_argument("--synthetic-tempo", type=float, default=0.0,
                    help="draw those copies' speeds so that their tempi centre on this BPM (speed 0.7-1.6; "
                         "0: speed uniform in 0.8-1.25)")
@@ -355,14 +368,16 @@ def main():
                         "model's onset_mix W (the loss is on the mix; export with the same --onset-mix); validation "
                         "then scores the mix too. 0: the network alone")
     p.add_argument("--valid-mix", type=float, default=None, metavar="W",
-                   help="validate (log and select on) the mix (1 - W)·network + W·onset function (default: --onset-mix)")
+                   help="validate (log and select on) the mix (1 - W)·network + W·onset function "
+                        "(default: --onset-mix)")
     p.add_argument("--onset-boost", type=float, default=0.0, metavar="B",
-                   help="weight each frame's loss by 1 + B × the onset function's cross-entropy against the targets "
-                        "there (the network alone is trained, as in v1, but most where the onset function errs); 0: none")
+                   help="weight each frame's loss by 1 + B × the onset function's cross-entropy against the "
+                        "targets there (the network alone is trained, as in v1, but most where the onset function "
+                        "errs); 0: none")
     p.add_argument("--v2", action="store_true",
-                   help="data v2 (issue 19): also train on the train songs of shared/data/beatles_mp3 (aligned beats of "
-                        "training/beatles_alignment/) and shared/data/stepmania as --splits declares them, and validate "
-                        "on their valid songs too (the test songs are never read)")
+                   help="data v2 (issue 19): also train on the train songs of shared/data/beatles_mp3 (aligned "
+                        "beats of training/beatles_alignment/) and shared/data/stepmania as --splits declares them, "
+                        "and validate on their valid songs too (the test songs are never read)")
     p.add_argument("--splits", default=common.V2_SPLITS, help="the declared v2 splits (default training/splits_v2.tsv)")
     p.add_argument("--v2-variants", type=int, default=2, help="augmented copies of each v2 train song")
     p.add_argument("--v2-sets", nargs="+", default=["beatles_mp3", "stepmania"], choices=["beatles_mp3", "stepmania"],
@@ -371,7 +386,8 @@ def main():
                    help="share of the augmented v2 copies, Beatles MP3s excepted, given a low-pass (--v2-lowpass-hz)")
     p.add_argument("--v2-lowpass-hz", type=float, nargs=2, default=[4000, 8000], metavar=("MIN", "MAX"),
                    help="cutoff range of that low-pass (the Beatles MP3s are band-limited to 8 kHz)")
-    p.add_argument("--max-v2", type=int, default=0, help="use only N of the v2 train songs, spread over both sets (smoke tests)")
+    p.add_argument("--max-v2", type=int, default=0,
+                   help="use only N of the v2 train songs, spread over both sets (smoke tests)")
     p.add_argument("--v1-share", type=float, default=None,
                    help="share of the real batch items drawn from v1's real files (the rest from data v2); "
                         "default: every real sequence by its length")
@@ -441,7 +457,8 @@ def main():
     arch = {"units": args.units, "layers": args.layers, "inputs": common.FEATURES, "peepholes": args.peepholes,
             "front": args.front}
     log("model: %s%d LSTM layers x %d units + dense, %d parameters; %d steps/epoch of %d x %d frames" % (
-        "dense %d ReLU + " % args.front if args.front else "", args.layers, args.units, params, steps, args.batch, args.frames))
+        "dense %d ReLU + " % args.front if args.front else "", args.layers, args.units, params, steps, args.batch,
+        args.frames))
 
     best_f, best_epoch, best_df, bad = -1.0, 0, 0.0, 0
     last_df, df_epoch = float("nan"), 0
@@ -460,7 +477,8 @@ def main():
                 model.with_tempo = False
                 tt = torch.from_numpy(np.stack([common.tempo_targets(yy, len(yy)) for yy in y.numpy()]))
                 tt[m == 0] = -100
-                tempo_loss = F.cross_entropy(tempo_logits.reshape(-1, common.TEMPO_BINS), tt.reshape(-1), ignore_index=-100)
+                tempo_loss = F.cross_entropy(tempo_logits.reshape(-1, common.TEMPO_BINS), tt.reshape(-1),
+                                             ignore_index=-100)
             else:
                 logits, tempo_loss = model(x), 0.0
             if args.onset_mix > 0:
@@ -493,11 +511,15 @@ def main():
         sched.step() if args.schedule == "cosine" else sched.step(df if args.select == "last" else vf)
         wall = time.time() - start_time
         rec = {"epoch": epoch, "train_loss": float(np.mean(losses)), "valid_loss": vloss, "valid_f": df,
-               "valid_f_peaks": pf, "valid_f_dbn": df, "valid_f_dbn_epoch": df_epoch, "select": vf, "pos_weight": float(pos_weight), "threshold": vt, "lr": opt.param_groups[0]["lr"], "epoch_s": time.time() - t0, "wall_s": wall}
+               "valid_f_peaks": pf, "valid_f_dbn": df, "valid_f_dbn_epoch": df_epoch, "select": vf,
+               "pos_weight": float(pos_weight), "threshold": vt, "lr": opt.param_groups[0]["lr"],
+               "epoch_s": time.time() - t0, "wall_s": wall}
         logf.write(json.dumps(rec) + "\n"); logf.flush()
         improved = vf > best_f
-        log("epoch %3d  train %.4f (pos_weight %.2f)  valid loss %.4f  F peaks %.3f (thr %.1f)  F tactus %.3f  %.0f s/epoch  wall %.0f s%s" % (
-            epoch, rec["train_loss"], float(pos_weight), vloss, pf, vt, df, rec["epoch_s"], wall, "  *" if improved else ""))
+        log(("epoch %3d  train %.4f (pos_weight %.2f)  valid loss %.4f  F peaks %.3f (thr %.1f)  F tactus %.3f"
+             "  %.0f s/epoch  wall %.0f s%s") % (
+            epoch, rec["train_loss"], float(pos_weight), vloss, pf, vt, df, rec["epoch_s"], wall,
+            "  *" if improved else ""))
         ck = {"arch": arch, "state": evaluated.state_dict(), "epoch": epoch, "valid_f": df, "valid_loss": vloss,
               "threshold": vt, "args": vars(args), "feature_stamp": cache.stamp}
         torch.save(ck, os.path.join(run_dir, "last.pt"))
