@@ -73,7 +73,8 @@ TEST_NOTE = ("**The data v2 test split is read here for the release report only*
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--tactus", required=True, help="path to the tactus binary")
-    p.add_argument("--tactus-args", default="", help='arguments for the single configuration; use --tactus-args="--no-model"')
+    p.add_argument("--tactus-args", default="",
+                   help='arguments for the single configuration; use --tactus-args="--no-model"')
     p.add_argument("--label", default="tactus", help="name of the single configuration")
     p.add_argument("--config", action="append", default=[], metavar="LABEL=ARGS",
                    help="a tactus configuration (repeatable); overrides --label/--tactus-args")

@@ -41,7 +41,8 @@ def write_wav16(path: Path, x: np.ndarray, rate: int) -> None:
 
 def write_wav_float(path: Path, x: np.ndarray, rate: int) -> None:
     data = x.astype("<f4").tobytes()
-    header = (b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 3, 1, rate, rate * 4, 4, 32)
+    header = (b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt "
+              + struct.pack("<IHHIIHH", 16, 3, 1, rate, rate * 4, 4, 32)
               + b"data" + struct.pack("<I", len(data)))
     path.write_bytes(header + data)
 
@@ -51,7 +52,8 @@ def groove(seconds: float, rate: int, bpm: float = 120) -> np.ndarray:
     x = np.zeros(n, dtype=np.float32)
     t = np.arange(int(0.1 * rate)) / rate
     kick = np.sin(2 * np.pi * 70 * t) * np.exp(-t * 35)
-    hat_noise = np.random.default_rng(3).standard_normal(int(0.03 * rate)) * np.exp(-np.arange(int(0.03 * rate)) / (0.005 * rate)) * 0.2
+    hat_noise = (np.random.default_rng(3).standard_normal(int(0.03 * rate))
+                 * np.exp(-np.arange(int(0.03 * rate)) / (0.005 * rate)) * 0.2)
     period = 60 / bpm
     for k in range(int(seconds / period)):
         i = int(k * period * rate)
@@ -89,11 +91,13 @@ def main() -> None:
         # periodic change of the input that a beat tracker may follow. Reported, not checked.
         ("naive (aliased) square wave at 5003 Hz", 0.25, None,
          lambda s: ("16", np.where((np.arange(int(s * RATE)) * 5003.0 / RATE) % 1 < 0.5, 1.0, -1.0), RATE)),
-        ("broken float source: noise with NaN/Inf bursts", 1.0, False, lambda s: ("f", broken(int(s * RATE), rng), RATE)),
+        ("broken float source: noise with NaN/Inf bursts", 1.0, False,
+         lambda s: ("f", broken(int(s * RATE), rng), RATE)),
         ("silence", 0.5, False, lambda s: ("16", np.zeros(int(s * RATE)), RATE)),
         ("groove at 8 kHz", 1.0, True, lambda s: ("16", groove(s, 8000), 8000)),
         ("groove at 192 kHz", 1.0, True, lambda s: ("16", groove(s, 192000), 192000)),
-        ("groove in 8 channels", 1.0, True, lambda s: ("16", np.repeat(groove(s, RATE)[:, None], 8, axis=1) * np.linspace(0.2, 1, 8), RATE)),
+        ("groove in 8 channels", 1.0, True,
+         lambda s: ("16", np.repeat(groove(s, RATE)[:, None], 8, axis=1) * np.linspace(0.2, 1, 8), RATE)),
     ]
     rows = []
     total_audio = 0.0
@@ -115,7 +119,8 @@ def main() -> None:
                 path = tmp / f"chunk.wav"
                 (write_wav_float if kind == "f" else write_wav16)(path, np.asarray(x, dtype=np.float32), rate)
                 t0 = time.time()
-                r = subprocess.run([tactus, "track", "--format", "jsonl", *a.args.split(), str(path)], capture_output=True, text=True)
+                r = subprocess.run([tactus, "track", "--format", "jsonl", *a.args.split(), str(path)],
+                                   capture_output=True, text=True)
                 track_wall += time.time() - t0
                 statuses.add(r.returncode)
                 lines = r.stdout.splitlines()
@@ -137,16 +142,22 @@ def main() -> None:
         for name, frames, want in [("empty file (0 samples)", 0, "error"), ("one-sample file", 1, "ok")]:
             path = tmp / "tiny.wav"
             write_wav16(path, np.full(frames, 0.5, dtype=np.float32), RATE)
-            r = subprocess.run([tactus, "track", "--format", "jsonl", *a.args.split(), str(path)], capture_output=True, text=True)
-            ok = (r.returncode != 0 and "holds no audio samples" in r.stderr) if want == "error" else (r.returncode == 0 and not r.stdout.strip())
+            r = subprocess.run([tactus, "track", "--format", "jsonl", *a.args.split(), str(path)],
+                               capture_output=True, text=True)
+            ok = ((r.returncode != 0 and "holds no audio samples" in r.stderr) if want == "error"
+                  else (r.returncode == 0 and not r.stdout.strip()))
             failures += not ok
             rows.append([name, "-", "1", str(r.stdout.count('"event":"beat"')), str(r.returncode), "0", "-",
-                         ("ok: " + r.stderr.strip().splitlines()[-1]) if ok and want == "error" else ("ok" if ok else "FAIL")])
+                         ("ok: " + r.stderr.strip().splitlines()[-1]) if ok and want == "error"
+                         else ("ok" if ok else "FAIL")])
     text = (f"## Hostile input: {total_audio / 3600:.1f} h through `tactus track`{' ' + a.args if a.args else ''}\n\n"
-            f"Command: `bench/hostile.py --tactus {a.tactus} --hours {a.hours:g}{' --args ' + repr(a.args) if a.args else ''}`; "
-            f"{bl.git_describe(Path(__file__).parents[1])}; {time.strftime('%Y-%m-%d')}; wall {(time.time() - started) / 60:.1f} min "
+            f"Command: `bench/hostile.py --tactus {a.tactus} --hours {a.hours:g}"
+            f"{' --args ' + repr(a.args) if a.args else ''}`; "
+            f"{bl.git_describe(Path(__file__).parents[1])}; {time.strftime('%Y-%m-%d')}; "
+            f"wall {(time.time() - started) / 60:.1f} min "
             f"(generation included).\n\n"
-            + bl.markdown_table(["input", "audio", "files", "beats", "exit", "NaN/Inf lines", "tracking wall", "check"], rows) + "\n")
+            + bl.markdown_table(["input", "audio", "files", "beats", "exit", "NaN/Inf lines", "tracking wall", "check"],
+                                rows) + "\n")
     bl.emit_report(text, a.out)
     sys.exit(1 if failures else 0)
 

@@ -126,7 +126,8 @@ def run_jack(tactus: str, audio: str, seconds: float, period_hops: int, receiver
     player = None
     try:
         time.sleep(1.5)
-        tactus_p = subprocess.Popen([tactus, "run", "--set", "capture.device=jackin", "--set", "capture.realtime_priority=0",
+        tactus_p = subprocess.Popen([tactus, "run", "--set", "capture.device=jackin",
+                                     "--set", "capture.realtime_priority=0",
                                      "--set", f"capture.period_hops={period_hops}",
                                      "--set", f"output.osc_targets=127.0.0.1:{receiver.port}",
                                      "--duration", str(seconds + 4)],
@@ -142,7 +143,8 @@ def run_jack(tactus: str, audio: str, seconds: float, period_hops: int, receiver
             tactus_p.kill()
             raise RuntimeError("Tactus's JACK port did not appear")
         asoundrc.write_text("pcm.jackin { type jack capture_ports { 0 system:capture_1 } }\n"
-                            f"pcm.jackout {{ type plug slave.pcm {{ type jack playback_ports {{ 0 \"{port}\" }} }} }}\n")
+                            f"pcm.jackout {{ type plug slave.pcm {{ type jack playback_ports "
+                            f"{{ 0 \"{port}\" }} }} }}\n")
         player = subprocess.Popen(["aplay", "-q", "-D", "jackout", audio], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         out, _ = tactus_p.communicate(timeout=seconds + 60)
@@ -186,7 +188,8 @@ def main() -> None:
         rows.append((Path(audio).name, leads, late, len(beats)))
     print(f"mode {args.mode}, period_hops {args.period_hops}, "
           f"emission.lead {args.lead * 1000:.0f} ms, `{' '.join(sys.argv)}`\n")
-    print("| file | beats | predicted received (not late) | late-flagged | median lead (ms) | p5 (ms) | min (ms) | ≥ lead − 3 ms |")
+    print("| file | beats | predicted received (not late) | late-flagged | median lead (ms) | p5 (ms) | min (ms) "
+          "| ≥ lead − 3 ms |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, leads, late, n in rows + [("all", everything, sum(r[2] for r in rows), sum(r[3] for r in rows))]:
         if not leads:

@@ -35,12 +35,14 @@ def main():
                           "--files"] + [str(t.audio) for t in tracks], capture_output=True, text=True)
     line = next((l for l in run.stdout.splitlines() if l.startswith("[")), None)
     if run.returncode != 0 or line is None:
-        sys.exit("bench/link.py: the measurement failed (%d): %s %s" % (run.returncode, run.stdout[-800:], run.stderr[-800:]))
+        sys.exit("bench/link.py: the measurement failed (%d): %s %s"
+                 % (run.returncode, run.stdout[-800:], run.stderr[-800:]))
     results = json.loads(line)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     load = open("/proc/loadavg").read().split()[:2]
     out = ["## Link phase error on real music (issue 22)", "",
-           "Command: `bench/link.py --tactus %s --tactus-link %s --seconds %.0f%s`; commit %s; %s; load average %s / %s. "
+           "Command: `bench/link.py --tactus %s --tactus-link %s --seconds %.0f%s`; commit %s; %s; "
+           "load average %s / %s. "
            "Network namespace with loopback only; the daemon (default config, paced file, first %.0f s), "
            "`tactus-link` (defaults) and an aalink 0.2.3 peer on one machine. Phase error: the session's beat at "
            "each predicted beat's `host_time`, from 4 s after the first predicted beat, as ms from the nearest "

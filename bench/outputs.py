@@ -87,7 +87,8 @@ def run_condition(tactus: str, audio: str, seconds: float, targets: list[str], t
     receiver.start()
     stats = tmp / "stats.json"
     osc = ",".join([f"127.0.0.1:{receiver.port}"] + targets)
-    cmd = [tactus, "run", "--set", "capture.source=file", "--set", f"capture.file={audio}", "--set", "capture.loop=true",
+    cmd = [tactus, "run", "--set", "capture.source=file", "--set", f"capture.file={audio}",
+           "--set", "capture.loop=true",
            "--set", "capture.realtime_priority=0", "--set", f"output.osc_targets={osc}", "--duration", str(seconds),
            "--stats", str(stats)]
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -140,7 +141,8 @@ def midi_clock(tactus: str, audio: str, seconds: float, tmp: Path) -> dict:
     t = threading.Thread(target=serve, daemon=True)
     t.start()
     stats = tmp / "midi-stats.json"
-    cmd = [tactus, "run", "--set", "capture.source=file", "--set", f"capture.file={audio}", "--set", "capture.loop=true",
+    cmd = [tactus, "run", "--set", "capture.source=file", "--set", f"capture.file={audio}",
+           "--set", "capture.loop=true",
            "--set", "capture.realtime_priority=0", "--set", f"output.midi_rtp_peer=127.0.0.1:{port}",
            "--duration", str(seconds), "--stats", str(stats)]
     r = subprocess.run(cmd, capture_output=True, text=True)
@@ -187,16 +189,25 @@ def main() -> None:
         m = midi_clock(tactus, a.audio, a.seconds, tmp)
     ms = m["stats"]
     text = (f"## Outputs under network faults, and the MIDI clock\n\n"
-            f"Command: `bench/outputs.py --tactus {a.tactus} --seconds {a.seconds:g}` (network namespace, real-time paced "
-            f"`{Path(a.audio).name}` looped); {bl.git_describe(Path(__file__).parents[1])}; {time.strftime('%Y-%m-%d')}; {bl.load_note()}.\n\n"
+            f"Command: `bench/outputs.py --tactus {a.tactus} --seconds {a.seconds:g}` "
+            f"(network namespace, real-time paced "
+            f"`{Path(a.audio).name}` looped); {bl.git_describe(Path(__file__).parents[1])}; "
+            f"{time.strftime('%Y-%m-%d')}; {bl.load_note()}.\n\n"
             + bl.markdown_table(["OSC targets", "exit", "beats at the receiver / JSON", "cost per period µs p50 / p99",
-                                 "capture→event ms p50 / p99", "capture→wire ms p50 / p99", "log lines about OSC"], rows)
+                                 "capture→event ms p50 / p99", "capture→wire ms p50 / p99", "log lines about OSC"],
+                                rows)
             + "\n\nMIDI clock over RTP-MIDI to pymidi 0.5.0 (loopback):\n\n"
             + bl.markdown_table(["measure", "value"], [
                 ["session", "established" if m["established"] else "NOT established"],
-                ["messages made / sent / received", f"{ms['midi_messages']} / {ms['midi_rtp_sent']} / {m['messages']} (Start {m['starts']}, Stop {m['stops']}, Song Position {m['spp']}, ticks {m['ticks']}; made before the session was up are not sent)"],
-                ["sender lateness (send − due) p50 / p99 / max", f"{ms['midi_lateness_ms_p50']:.3f} / {ms['midi_lateness_ms_p99']:.3f} / {ms['midi_lateness_ms_max']:.3f} ms"],
-                ["tick interval at the peer, deviation from its beat's median, p50 / p99", f"{q(m['dev'], 0.5):.3f} / {q(m['dev'], 0.99):.3f} ms"],
+                ["messages made / sent / received",
+                 f"{ms['midi_messages']} / {ms['midi_rtp_sent']} / {m['messages']} "
+                 f"(Start {m['starts']}, Stop {m['stops']}, Song Position {m['spp']}, ticks {m['ticks']}; "
+                 f"made before the session was up are not sent)"],
+                ["sender lateness (send − due) p50 / p99 / max",
+                 f"{ms['midi_lateness_ms_p50']:.3f} / {ms['midi_lateness_ms_p99']:.3f} / "
+                 f"{ms['midi_lateness_ms_max']:.3f} ms"],
+                ["tick interval at the peer, deviation from its beat's median, p50 / p99",
+                 f"{q(m['dev'], 0.5):.3f} / {q(m['dev'], 0.99):.3f} ms"],
             ]) + "\n")
     bl.emit_report(text, a.out)
 

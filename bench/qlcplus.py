@@ -498,7 +498,8 @@ def match_lights(beats: list[dict], ons_ns: list[int]) -> dict:
     predicted = [offsets[i][0] for i in once if beats[i].get("predicted")]
     return {"beats": len(beats), "predicted": sum(1 for b in beats if b.get("predicted")), "lit_once": len(once),
             "lit_twice_or_more": sum(1 for c in counts if c > 1), "unlit": sum(1 for c in counts if c == 0),
-            "extra_lights": extra, "offset_ms": summary(all_off), "offset_predicted_ms": summary(predicted), "per_beat_ms": per_beat}
+            "extra_lights": extra, "offset_ms": summary(all_off), "offset_predicted_ms": summary(predicted),
+            "per_beat_ms": per_beat}
 
 
 # --- a generated test file ----------------------------------------------------------------------
@@ -521,7 +522,8 @@ def write_drum_wav(path: str | Path, bpm: float = 120, seconds: float = 20, rate
         t = beat * period
         add(t, 0.25, lambda s: 0.7 * math.exp(-s * 18) * math.sin(2 * math.pi * (55 * s + 4 * (1 - math.exp(-s * 30)))))
         if beat % 2 == 1:
-            add(t, 0.15, lambda s: 0.35 * math.exp(-s * 30) * (rng.uniform(-1, 1) + 0.5 * math.sin(2 * math.pi * 190 * s)))
+            add(t, 0.15,
+                lambda s: 0.35 * math.exp(-s * 30) * (rng.uniform(-1, 1) + 0.5 * math.sin(2 * math.pi * 190 * s)))
         for h in (0, 0.5):
             add(t + h * period, 0.04, lambda s: 0.12 * math.exp(-s * 120) * rng.uniform(-1, 1))
         beat += 1
@@ -540,7 +542,8 @@ def write_drum_wav(path: str | Path, bpm: float = 120, seconds: float = 20, rate
 
 def qlc_version() -> str:
     try:
-        out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "qlcplus"], capture_output=True, text=True, timeout=10)
+        out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "qlcplus"], capture_output=True, text=True,
+                             timeout=10)
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
@@ -577,8 +580,10 @@ def daemon_rows(results: list[dict]) -> None:
               f"{r['qlc_ms']['median']:.1f} ({r['qlc_ms']['p5']:.1f}, {r['qlc_ms']['p95']:.1f}) |")
     for r in results:
         for i, predicted, send in r["unlit_beats"]:
-            print(f"\n{Path(r['file']).name} `/qlcplus{r['suffix']}`: beat {i + 1} ({'predicted' if predicted else 'not predicted'}) "
-                  f"did not light exactly once; its press left {'?' if send is None else f'{send:.1f}'} ms after the beat "
+            print(f"\n{Path(r['file']).name} `/qlcplus{r['suffix']}`: beat {i + 1} "
+                  f"({'predicted' if predicted else 'not predicted'}) "
+                  f"did not light exactly once; its press left {'?' if send is None else f'{send:.1f}'} ms "
+                  f"after the beat "
                   f"(the release leaves {RELEASE_S * 1000:.0f} ms after the beat)")
 
 
@@ -614,8 +619,10 @@ def cmd_check(args) -> int:
         try:
             d = measure_qlc_delay(args.probes)
             s = d["on_ms"]
-            check(d["lit"] >= 0.9 * d["sent"], f"direct OSC (90 % must light): {d['lit']} of {d['sent']} presses lit channel 1; QLC+ delay "
-                  f"median {s['median']:.1f} ms (p5 {s['p5']:.1f}, p95 {s['p95']:.1f}); first flash {d['started_s']:.2f} s after start"
+            check(d["lit"] >= 0.9 * d["sent"],
+                  f"direct OSC (90 % must light): {d['lit']} of {d['sent']} presses lit channel 1; QLC+ delay "
+                  f"median {s['median']:.1f} ms (p5 {s['p5']:.1f}, p95 {s['p95']:.1f}); "
+                  f"first flash {d['started_s']:.2f} s after start"
                   + "".join(f"; press {i} missed, changes around it (ms, value): {ev}" for i, ev in d["missed"]))
             r = run_daemon_through_qlc(args.tactus, str(wav), args.set, args.suffix)
         except (RuntimeError, OSError) as e:
@@ -623,13 +630,15 @@ def cmd_check(args) -> int:
             print(f"qlcplus: {passed} passed, {failed} failed")
             return 1
         o = r["offset_ms"]
-        check(r["status"] == 0, f"tactus run exited with {r['status']}" + (f": {r['stderr_tail'].strip()}" if r["status"] else ""))
+        check(r["status"] == 0,
+              f"tactus run exited with {r['status']}" + (f": {r['stderr_tail'].strip()}" if r["status"] else ""))
         check(r["beats"] >= int(args.seconds * 2 * 0.7), f"{r['beats']} beats sent ({r['predicted']} predicted) for "
               f"{args.seconds:.0f} s at 120 BPM")
         check(r["lit_once"] == r["beats"] and r["extra_lights"] == 0,
               f"{r['lit_once']} of {r['beats']} beats lit the channel exactly once ({r['unlit']} unlit, "
               f"{r['lit_twice_or_more']} more than once, {r['extra_lights']} lights without a beat)")
-        check(abs(o["median"]) <= args.bound_ms, f"light − beat median {o['median']:.1f} ms within ±{args.bound_ms:g} ms "
+        check(abs(o["median"]) <= args.bound_ms,
+              f"light − beat median {o['median']:.1f} ms within ±{args.bound_ms:g} ms "
               f"(p5 {o['p5']:.1f}, p95 {o['p95']:.1f}; predicted beats only: median "
               f"{r['offset_predicted_ms']['median']:.1f} ms; OSC press out − beat {r['send_ms']['median']:.1f} ms, "
               f"light − OSC press {r['qlc_ms']['median']:.1f} ms)")
@@ -639,7 +648,8 @@ def cmd_check(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("delay", help="QLC+'s own delay, OSC press → DMX change")
     p.add_argument("--count", type=int, default=200)

@@ -185,15 +185,21 @@ def main() -> None:
     rss_start, rss_end = (warm[0], warm[-1]) if warm else (0, 0)
     audio_h = s["stream_s"] / 3600
     rows = [
-        ["audio through the daemon", f"{audio_h:.2f} h ({loops} loops of a {length / 60:.1f} min program), wall {wall / 60:.1f} min, speed {a.speed:g}x"],
-        ["beats on stdout", f"{len(beats)}; seq 1..{seqs[-1] if seqs else 0}, holes {holes} -> {'none lost' if seq_ok else 'LOST BEATS'}"],
+        ["audio through the daemon", f"{audio_h:.2f} h ({loops} loops of a {length / 60:.1f} min program), "
+                                     f"wall {wall / 60:.1f} min, speed {a.speed:g}x"],
+        ["beats on stdout", f"{len(beats)}; seq 1..{seqs[-1] if seqs else 0}, holes {holes} -> "
+                            f"{'none lost' if seq_ok else 'LOST BEATS'}"],
         ["beats received over UDP", f"{udp_beats[0]} ({udp_beats[0] - len(beats):+d} against stdout)"],
         ["events written / dropped", f"{s['events']} / {s['dropped_events']}"],
         ["periods processed / dropped", f"{s['periods']} / {s['dropped_periods']}; xruns {s['xruns']}"],
-        ["RSS after 60 s warm-up -> end", f"{rss_start / 1024:.1f} MiB -> {rss_end / 1024:.1f} MiB (growth {(rss_end - rss_start) / 1024:+.2f} MiB; max RSS {s['max_rss_kib'] / 1024:.1f} MiB)"],
+        ["RSS after 60 s warm-up -> end", f"{rss_start / 1024:.1f} MiB -> {rss_end / 1024:.1f} MiB "
+                                          f"(growth {(rss_end - rss_start) / 1024:+.2f} MiB; "
+                                          f"max RSS {s['max_rss_kib'] / 1024:.1f} MiB)"],
         ["stream clock", f"final {s['stream_s']:.3f} s for {s['periods']} periods of {HOP} samples "
-                         f"({s['periods'] * HOP / RATE:.3f} s given); beats of loops 2..{loops - 1} on loop 1's beats: median offset "
-                         f"{np.median([d[1] for d in drift]) * 1000 if drift else float('nan'):.3f} ms, worst loop median {max((d[1] for d in drift), default=float('nan')) * 1000:.3f} ms, "
+                         f"({s['periods'] * HOP / RATE:.3f} s given); beats of loops 2..{loops - 1} on loop 1's beats: "
+                         f"median offset "
+                         f"{np.median([d[1] for d in drift]) * 1000 if drift else float('nan'):.3f} ms, "
+                         f"worst loop median {max((d[1] for d in drift), default=float('nan')) * 1000:.3f} ms, "
                          f"last loop {drift[-1][2] * 100 if drift else float('nan'):.1f} % of beats within 0.5 ms"],
         ["CPU", f"{s['cpu_s']:.1f} s ({s['cpu_s'] / max(audio_h * 3600, 1) * 100:.3f} % of the audio's duration)"],
         ["notices", ", ".join(f"{k} {v}" for k, v in sorted(notices.items())) or "none"],

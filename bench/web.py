@@ -15,7 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as bl  # noqa: E402
-spec = importlib.util.spec_from_file_location("webtest", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "web-test.py"))
+spec = importlib.util.spec_from_file_location(
+    "webtest", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "web-test.py"))
 webtest = importlib.util.module_from_spec(spec); spec.loader.exec_module(webtest)
 
 
@@ -86,11 +87,13 @@ def main():
         xs = sorted(xs)
         return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "Sources"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "Sources"],
+                           capture_output=True, text=True).stdout.strip()
     digest = hashlib.sha256(open(a.tactus, "rb").read()).hexdigest()[:12]
     load = open("/proc/loadavg").read().split()[:2]
     lines = ["## Daemon CPU with the web page (issue 21)", "",
-             "Command: `bench/web.py --tactus %s --seconds %.0f --repeat %d%s`. Tactus commit %s%s, binary sha256 %s; %s; "
+             "Command: `bench/web.py --tactus %s --seconds %.0f --repeat %d%s`. "
+             "Tactus commit %s%s, binary sha256 %s; %s; "
              "load average at start %s (1 min), %s (5 min). Each run: `tactus run` on a paced 140 BPM groove (looped) "
              "for %.0f s; %d rounds of the settings, interleaved; medians over the rounds."
              % (a.tactus, a.seconds, a.repeat, " --out " + a.out if a.out else "", commit, "+dirty" if dirty else "",
@@ -113,7 +116,8 @@ def main():
             ", ".join("%.2f" % (100 * x) for x in shares)))
     lines += ["", "**Whole run** (`--stats` cpu_share: CPU time over wall time from start to exit, start-up "
               "included):", "",
-              "| setting | CPU share of one core | extra over web off | rounds | beats | page saw beats | max RSS (KiB) |",
+              "| setting | CPU share of one core | extra over web off | rounds | beats | page saw beats "
+              "| max RSS (KiB) |",
               "|:---|---:|---:|:---|---:|---:|---:|"]
     base = median([s["cpu_share"] for s, _ in results[settings[0][0]]])
     for label, _, _, _ in settings:

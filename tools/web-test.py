@@ -30,7 +30,8 @@ def groove(path, bpm=140.0, seconds=40, rate=44100):
         t += beat
     with wave.open(path, "wb") as w:
         w.setnchannels(1); w.setsampwidth(2); w.setframerate(rate)
-        w.writeframes(b"".join(struct.pack("<h", int(max(-1, min(1, v + 0.01 * (rng.random() - 0.5))) * 30000)) for v in x))
+        w.writeframes(b"".join(struct.pack("<h", int(max(-1, min(1, v + 0.01 * (rng.random() - 0.5))) * 30000))
+                               for v in x))
 
 
 def daemon_port(err, seconds=30):
@@ -71,7 +72,8 @@ def main():
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     driver_path = shutil.which("chromedriver")
     if not chromium or not driver_path:
-        print("web-test: chromium and chromium-driver are not installed (tools/install-deps.sh --test): skipped", file=sys.stderr)
+        print("web-test: chromium and chromium-driver are not installed (tools/install-deps.sh --test): skipped",
+              file=sys.stderr)
         return 77
     tmp = tempfile.mkdtemp(prefix="tactus-web-test-")
     wav = os.path.join(tmp, "groove.wav")
@@ -110,8 +112,10 @@ def main():
         b1 = js("return window.tactusBeats")
         if b1 <= b0 + 2:
             failures.append("beat counter did not grow: %d -> %d in 2 s" % (b0, b1))
-        drawn = js("""const c = document.getElementById('chart'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-                      let lit = 0; for (let i = 0; i < d.length; i += 4) if (d[i] + d[i+1] + d[i+2] > 200) lit++; return lit;""")
+        drawn = js("""const c = document.getElementById('chart'); """
+                   """const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                      let lit = 0; for (let i = 0; i < d.length; i += 4) if (d[i] + d[i+1] + d[i+2] > 200) lit++; """
+                   """return lit;""")
         if drawn < 200:
             failures.append("the strip chart drew %d bright pixels" % drawn)
         lat = sorted(js("return window.tactusLatencies"))
@@ -138,7 +142,8 @@ def main():
     for f in failures:
         print("web-test: FAIL: " + f, file=sys.stderr)
     if not failures:
-        print("web-test: page loads, tempo matches, beats count, chart draws, beats arrive in time, half halves", file=sys.stderr)
+        print("web-test: page loads, tempo matches, beats count, chart draws, beats arrive in time, half halves",
+              file=sys.stderr)
     return 1 if failures else 0
 
 

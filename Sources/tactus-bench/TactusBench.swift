@@ -23,7 +23,8 @@ struct CostCommand: ParsableCommand {
     @Argument(help: "Audio files to run (default: the generated example, 30 s).")
     var files: [String] = []
 
-    @Option(help: "Beat network weight file, 'builtin' (Tactus's own) or 'none' (onset fallback); repeat it to compare models in one run (default: model.path's default).")
+    @Option(help: ArgumentHelp("Beat network weight file, 'builtin' (Tactus's own) or 'none' (onset fallback); "
+                               + "repeat it to compare models in one run (default: model.path's default)."))
     var model: [String] = []
 
     @Option(help: "Hops of warm-up excluded from the statistics and the allocation count.")
@@ -40,7 +41,9 @@ struct CostCommand: ParsableCommand {
         if files.isEmpty {
             signals.append(("example", ExampleSignal().samples))
         } else {
-            for f in files { signals.append((f, try AudioFileReader.readAll(path: f, sampleRate: config.features.sampleRate))) }
+            for f in files {
+                signals.append((f, try AudioFileReader.readAll(path: f, sampleRate: config.features.sampleRate)))
+            }
         }
         let totalHops = signals.reduce(0) { $0 + $1.1.count / config.features.hopSize + 1 }
         var stages = specs.map { _ in StageTimes(capacity: totalHops) }
@@ -59,17 +62,21 @@ struct CostCommand: ParsableCommand {
         let hopSeconds = Double(config.features.hopSize) / config.features.sampleRate
         var report = ""
         for (m, spec) in specs.enumerated() {
-            let name = spec.map { "\(names[m]): \($0.networks.count) network(s), \($0.parameterCount) parameters" } ?? "onset fallback"
-            report += stages[m].markdown(title: "Cost per hop, \(name), \(countedHops[m]) hops", allocations: allocations[m],
+            let name = spec.map { "\(names[m]): \($0.networks.count) network(s), \($0.parameterCount) parameters" }
+                ?? "onset fallback"
+            report += stages[m].markdown(title: "Cost per hop, \(name), \(countedHops[m]) hops",
+                                         allocations: allocations[m],
                                          countedHops: countedHops[m], hopSeconds: hopSeconds) + "\n"
         }
         if specs.count > 1 {
-            report += "### Side by side (same run)\n\n| model | activation median / p99 µs | total median / p99 µs | activation cost / first model's |\n|---|---:|---:|---:|\n"
+            report += "### Side by side (same run)\n\n| model | activation median / p99 µs | total median / p99 µs "
+                + "| activation cost / first model's |\n|---|---:|---:|---:|\n"
             let base = stages[0].quantile(stages[0].network, 0.5)
             for m in specs.indices {
                 let a = stages[m].quantile(stages[m].network, 0.5), t = stages[m].quantile(stages[m].total, 0.5)
                 report += String(format: "| %@ | %.2f / %.2f | %.2f / %.2f | %.2f |\n", names[m], a,
-                                 stages[m].quantile(stages[m].network, 0.99), t, stages[m].quantile(stages[m].total, 0.99),
+                                 stages[m].quantile(stages[m].network, 0.99), t,
+                                 stages[m].quantile(stages[m].total, 0.99),
                                  a / max(base, 1e-9))
             }
         }

@@ -12,7 +12,8 @@ struct DevicesCommand: ParsableCommand {
         for d in devices {
             let rates: String
             switch ALSACapture.rates(of: d.name) {
-            case .success(let r): rates = r.isEmpty ? "no standard rate" : r.map(String.init).joined(separator: ", ") + " Hz"
+            case .success(let r):
+                rates = r.isEmpty ? "no standard rate" : r.map(String.init).joined(separator: ", ") + " Hz"
             case .failure(let e): rates = "cannot open: \(e)"
             }
             print("\(d.name)\n    \(d.description)\n    \(rates)")

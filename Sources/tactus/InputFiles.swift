@@ -3,7 +3,9 @@ import Glibc
 
 /// Expands the command line's inputs: files as given, directories to the audio files inside them.
 enum InputFiles {
-    static let audioExtensions: Set<String> = ["wav", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff", "au", "caf", "w64"]
+    static let audioExtensions: Set<String> = [
+        "wav", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff", "au", "caf", "w64"
+    ]
 
     static func expand(_ inputs: [String]) throws -> [String] {
         var files: [String] = []

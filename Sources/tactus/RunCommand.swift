@@ -38,7 +38,8 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         guard speed.isFinite, Self.speedRange.contains(speed) else {
-            throw ValidationError("--speed \(speed) is outside \(Self.speedRange.lowerBound)...\(Self.speedRange.upperBound)")
+            throw ValidationError(
+                "--speed \(speed) is outside \(Self.speedRange.lowerBound)...\(Self.speedRange.upperBound)")
         }
         if let duration, !(duration.isFinite && duration >= 0) {
             throw ValidationError("--duration must be a number of seconds, 0 or more")
@@ -46,7 +47,8 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let config = try ConfigLoading.load(path: config, defaultPath: self.config == nil ? ConfigFile.defaultPath : nil,
+        let config = try ConfigLoading.load(path: config,
+                                            defaultPath: self.config == nil ? ConfigFile.defaultPath : nil,
                                             settings: settings)
         LoggingSystem.bootstrap { JournalLogHandler(label: $0, level: Logger.Level(config.service.logLevel)) }
         let log = Logger(label: "tactus")

@@ -20,7 +20,8 @@ struct SVGPlot {
         let height = top + 3 * panelHeight + 3 * gap
         func x(_ t: Double) -> Double { left + t / duration * plotWidth }
         var svg = """
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" font-family="sans-serif" font-size="12">
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
+        font-family="sans-serif" font-size="12">
         <rect width="100%" height="100%" fill="white"/>
         <text x="\(left)" y="20" font-size="14">\(escape(title))</text>
 
@@ -28,7 +29,8 @@ struct SVGPlot {
         let panels = ["activation and beats", "tempo (BPM)", "confidence (grey: gate closed)"]
         for (i, name) in panels.enumerated() {
             let y0 = top + Double(i) * (panelHeight + gap)
-            svg += "<rect x=\"\(left)\" y=\"\(y0)\" width=\"\(fmt(plotWidth))\" height=\"\(panelHeight)\" fill=\"none\" stroke=\"#999\"/>\n"
+            svg += "<rect x=\"\(left)\" y=\"\(y0)\" width=\"\(fmt(plotWidth))\" height=\"\(panelHeight)\" "
+                + "fill=\"none\" stroke=\"#999\"/>\n"
             svg += "<text x=\"\(left + 4)\" y=\"\(y0 + 14)\" fill=\"#444\">\(name)</text>\n"
         }
         // Time axis ticks every second (labels every 5 s) under each panel.
@@ -36,9 +38,11 @@ struct SVGPlot {
         while t <= duration {
             for i in 0..<3 {
                 let y1 = top + Double(i) * (panelHeight + gap) + panelHeight
-                svg += "<line x1=\"\(fmt(x(t)))\" y1=\"\(fmt(y1))\" x2=\"\(fmt(x(t)))\" y2=\"\(fmt(y1 + 4))\" stroke=\"#999\"/>\n"
+                svg += "<line x1=\"\(fmt(x(t)))\" y1=\"\(fmt(y1))\" x2=\"\(fmt(x(t)))\" y2=\"\(fmt(y1 + 4))\" "
+                    + "stroke=\"#999\"/>\n"
                 if Int(t) % 5 == 0 {
-                    svg += "<text x=\"\(fmt(x(t)))\" y=\"\(fmt(y1 + 16))\" text-anchor=\"middle\" fill=\"#666\">\(Int(t)) s</text>\n"
+                    svg += "<text x=\"\(fmt(x(t)))\" y=\"\(fmt(y1 + 16))\" text-anchor=\"middle\" fill=\"#666\">"
+                        + "\(Int(t)) s</text>\n"
                 }
             }
             t += 1
@@ -47,21 +51,28 @@ struct SVGPlot {
         let a0 = top
         func ya(_ v: Double) -> Double { a0 + panelHeight - v * (panelHeight - 20) }
         for r in reference where r <= duration {
-            svg += "<line x1=\"\(fmt(x(r)))\" y1=\"\(fmt(a0))\" x2=\"\(fmt(x(r)))\" y2=\"\(fmt(a0 + panelHeight))\" stroke=\"#bbb\" stroke-width=\"3\"/>\n"
+            svg += "<line x1=\"\(fmt(x(r)))\" y1=\"\(fmt(a0))\" x2=\"\(fmt(x(r)))\" y2=\"\(fmt(a0 + panelHeight))\" "
+                + "stroke=\"#bbb\" stroke-width=\"3\"/>\n"
         }
         svg += polyline(frames.map { (x($0.time), ya(Double($0.activation))) }, color: "#1f5fbf")
         for b in result.beats {
             let color = b.predicted ? "#1a9641" : "#e66101"
-            svg += "<line x1=\"\(fmt(x(b.beatTime)))\" y1=\"\(fmt(a0 + 18))\" x2=\"\(fmt(x(b.beatTime)))\" y2=\"\(fmt(a0 + panelHeight))\" stroke=\"\(color)\" stroke-width=\"1.5\" class=\"\(b.predicted ? "predicted" : "reactive")\"/>\n"
+            svg += "<line x1=\"\(fmt(x(b.beatTime)))\" y1=\"\(fmt(a0 + 18))\" x2=\"\(fmt(x(b.beatTime)))\" "
+                + "y2=\"\(fmt(a0 + panelHeight))\" stroke=\"\(color)\" stroke-width=\"1.5\" "
+                + "class=\"\(b.predicted ? "predicted" : "reactive")\"/>\n"
         }
-        svg += "<text x=\"\(fmt(width - right - 420))\" y=\"\(a0 - 6)\"><tspan fill=\"#1a9641\">| predicted</tspan>  <tspan fill=\"#e66101\">| reactive</tspan>  <tspan fill=\"#999\">| reference</tspan>  <tspan fill=\"#1f5fbf\">— activation</tspan></text>\n"
+        svg += "<text x=\"\(fmt(width - right - 420))\" y=\"\(a0 - 6)\"><tspan fill=\"#1a9641\">| predicted</tspan>  "
+            + "<tspan fill=\"#e66101\">| reactive</tspan>  <tspan fill=\"#999\">| reference</tspan>  "
+            + "<tspan fill=\"#1f5fbf\">— activation</tspan></text>\n"
         // Panel 2: tempo, scaled to the range seen.
         let tempi = frames.map(\.tracker.tempo)
         let lo = (tempi.min() ?? 60) * 0.95, hi = max((tempi.max() ?? 180) * 1.05, lo + 1)
         let t0 = top + panelHeight + gap
         func yt(_ v: Double) -> Double { t0 + panelHeight - (v - lo) / (hi - lo) * (panelHeight - 20) }
-        svg += "<text x=\"\(left - 6)\" y=\"\(fmt(yt(hi / 1.05)))\" text-anchor=\"end\" fill=\"#666\">\(Int(hi / 1.05))</text>\n"
-        svg += "<text x=\"\(left - 6)\" y=\"\(fmt(yt(lo / 0.95)))\" text-anchor=\"end\" fill=\"#666\">\(Int(lo / 0.95))</text>\n"
+        svg += "<text x=\"\(left - 6)\" y=\"\(fmt(yt(hi / 1.05)))\" text-anchor=\"end\" fill=\"#666\">"
+            + "\(Int(hi / 1.05))</text>\n"
+        svg += "<text x=\"\(left - 6)\" y=\"\(fmt(yt(lo / 0.95)))\" text-anchor=\"end\" fill=\"#666\">"
+            + "\(Int(lo / 0.95))</text>\n"
         svg += polyline(frames.map { (x($0.time), yt($0.tracker.tempo)) }, color: "#7b3294")
         // Panel 3: gate closed spans, confidence.
         let c0 = top + 2 * (panelHeight + gap)
@@ -74,13 +85,15 @@ struct SVGPlot {
             }
         }
         if let s = closedFrom { svg += rect(x(s), c0, x(duration) - x(s)) }
-        svg += polyline(frames.map { (x($0.time), c0 + panelHeight - $0.tracker.confidence * (panelHeight - 20)) }, color: "#d7191c")
+        svg += polyline(frames.map { (x($0.time), c0 + panelHeight - $0.tracker.confidence * (panelHeight - 20)) },
+                        color: "#d7191c")
         svg += "</svg>\n"
         return svg
     }
 
     private func rect(_ x: Double, _ y: Double, _ w: Double) -> String {
-        "<rect x=\"\(fmt(x))\" y=\"\(fmt(y))\" width=\"\(fmt(max(w, 0.5)))\" height=\"\(panelHeight)\" fill=\"#ddd\"/>\n"
+        "<rect x=\"\(fmt(x))\" y=\"\(fmt(y))\" width=\"\(fmt(max(w, 0.5)))\" height=\"\(panelHeight)\" "
+            + "fill=\"#ddd\"/>\n"
     }
 
     /// One point per pixel column (the extreme value), so long tracks stay small.

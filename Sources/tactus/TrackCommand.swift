@@ -26,7 +26,8 @@ struct TrackCommand: ParsableCommand {
     @Flag(help: "Track the embedded example (a generated 120 BPM drum groove) instead of files.")
     var example = false
 
-    @Option(help: "Beat network: 'builtin' (Tactus's own model, compiled in; the default of model.path) or a weight file (Tactus weight format).")
+    @Option(help: ArgumentHelp("Beat network: 'builtin' (Tactus's own model, compiled in; the default of model.path) "
+                               + "or a weight file (Tactus weight format)."))
     var model: String?
 
     @Flag(help: "Use the model-free spectral-flux onset function alone instead of a network.")
@@ -35,7 +36,8 @@ struct TrackCommand: ParsableCommand {
     @Option(help: "Output format: text or jsonl.")
     var format: OutputFormat = .text
 
-    @Option(help: "Write per-frame values (time, activation, tempo, phase, confidence, gate) to this file, or into this directory for several inputs.")
+    @Option(help: ArgumentHelp("Write per-frame values (time, activation, tempo, phase, confidence, gate) "
+                               + "to this file, or into this directory for several inputs."))
     var activations: String?
 
     @Option(help: "Draw activation, beats, tempo and confidence as SVG to this file (one input).")
@@ -82,7 +84,8 @@ struct TrackCommand: ParsableCommand {
 
         let spec = try ConfigLoading.model(config)
         if spec == nil && !noModel {
-            Console.note("no model configured: using the spectral-flux onset function (--model builtin or --model PATH selects a network)")
+            Console.note("no model configured: using the spectral-flux onset function "
+                         + "(--model builtin or --model PATH selects a network)")
         }
         do {
             if example { return try runExample(config: config, model: spec) }
@@ -104,7 +107,9 @@ struct TrackCommand: ParsableCommand {
                                            keepFrames: plot != nil, controls: controls, onFrame: frames?.add)
         try Console.output(BeatWriter(format: format).render(result.beats))
         try frames?.finish()
-        if let plot { try writePlot(result, title: "tactus: embedded example (120 BPM)", reference: signal.beats, to: plot) }
+        if let plot {
+            try writePlot(result, title: "tactus: embedded example (120 BPM)", reference: signal.beats, to: plot)
+        }
         let f = BeatEvaluation.fMeasure(detections: result.beats.map(\.beatTime), annotations: signal.beats)
         Console.note(String(cFormat: "example: %d beats found, %d generated at 120 BPM; F-measure (±70 ms) %.3f",
                             result.beats.count, signal.beats.count, f))
@@ -140,7 +145,9 @@ struct TrackCommand: ParsableCommand {
         let ext = format == .text ? "beats.txt" : "beats.jsonl"
         // Every output name is fixed before anything is tracked: two inputs never share one.
         let beatFiles = try outputDir.map { dir in try Self.sideFiles(files, in: dir, ext) }
-        let activationFiles = try activations.map { path in single ? [path] : try Self.sideFiles(files, in: path, "activations.txt") }
+        let activationFiles = try activations.map { path in
+            single ? [path] : try Self.sideFiles(files, in: path, "activations.txt")
+        }
         if let outputDir { try Self.makeDirectory(outputDir) }
         if let activations, !single { try Self.makeDirectory(activations) }
         let results = Mutex([Int: Result<TrackResult, Error>]())
@@ -194,7 +201,8 @@ struct TrackCommand: ParsableCommand {
                              to file: String?) throws {
         let text = writer.render(result.beats)
         if result.repairedSamples > 0 {
-            Console.note("\(path): \(result.repairedSamples) samples were NaN, infinite or beyond ±64: read as silence or clipped")
+            Console.note("\(path): \(result.repairedSamples) samples were NaN, infinite or beyond ±64: "
+                         + "read as silence or clipped")
         }
         if let file {
             try OutputFile.write(text, to: file)
@@ -210,7 +218,11 @@ struct TrackCommand: ParsableCommand {
         var first: [String: Int] = [:]
         var clashes: [String] = []
         for (i, name) in names.enumerated() {
-            if let j = first[name] { clashes.append("\(files[j]) and \(files[i]) → \(name)") } else { first[name] = i }
+            if let j = first[name] {
+                clashes.append("\(files[j]) and \(files[i]) → \(name)")
+            } else {
+                first[name] = i
+            }
         }
         guard clashes.isEmpty else {
             throw ValidationError("inputs with the same name would write the same output file: "

@@ -62,10 +62,17 @@ struct MadmomConformanceTests {
             if allowed > 1e-4 * scale { resolutionLimited += 1 }
             for (i, v) in run.features[f].enumerated() {
                 let e = abs(v - ref[ref.startIndex + i]) / allowed * 1e-4
-                if e > worstFeature { worstFeature = e; worstAt = "frame \(f), value \(i): tactus \(v), madmom \(ref[ref.startIndex + i]), frame max \(scale)" }
+                if e > worstFeature {
+                    worstFeature = e
+                    worstAt = "frame \(f), value \(i): tactus \(v), madmom \(ref[ref.startIndex + i]), "
+                        + "frame max \(scale)"
+                }
             }
         }
-        #expect(worstFeature <= 1e-4, "features: worst error \(worstFeature) (in units of the tolerance, times 1e-4) at \(worstAt); \(resolutionLimited) near-silent frames at float32 resolution")
+        #expect(worstFeature <= 1e-4, """
+            features: worst error \(worstFeature) (in units of the tolerance, times 1e-4) at \(worstAt); \
+            \(resolutionLimited) near-silent frames at float32 resolution
+            """)
 
         let refActivations = try ReferenceData.floats(name, "activations.f32")
         let worstActivation = zip(run.activations, refActivations).map { abs($0 - $1) }.max() ?? 0
@@ -78,7 +85,11 @@ struct MadmomConformanceTests {
         if total > 0 {
             let agreement = Double(same) / Double(total)
             #expect(agreement >= 0.99,
-                    "beats: \(same) of \(total) on the same frame; madmom-only \(Set(refFrames).subtracting(run.beatFrames).sorted()), tactus-only \(Set(run.beatFrames).subtracting(refFrames).sorted())")
+                    """
+                    beats: \(same) of \(total) on the same frame; \
+                    madmom-only \(Set(refFrames).subtracting(run.beatFrames).sorted()), \
+                    tactus-only \(Set(run.beatFrames).subtracting(refFrames).sorted())
+                    """)
         }
     }
 }

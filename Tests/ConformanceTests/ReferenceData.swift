@@ -30,7 +30,8 @@ struct ReferenceData {
         """
 
     static func items() throws -> [Item] {
-        let text = try String(contentsOfFile: (directory as NSString).appendingPathComponent("index.tsv"), encoding: .utf8)
+        let text = try String(contentsOfFile: (directory as NSString).appendingPathComponent("index.tsv"),
+                              encoding: .utf8)
         return text.split(separator: "\n").dropFirst().map { line in
             let f = line.split(separator: "\t").map(String.init)
             return Item(name: f[0], audioPath: f[1], frames: Int(f[2])!)
@@ -48,14 +49,18 @@ struct ReferenceData {
     }
 
     static func floats(_ name: String, _ ext: String) throws -> [Float] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: (directory as NSString).appendingPathComponent("\(name).\(ext)")))
+        let data = try Data(contentsOf: URL(
+            fileURLWithPath: (directory as NSString).appendingPathComponent("\(name).\(ext)")))
         return data.withUnsafeBytes { raw in
-            (0..<(data.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+            (0..<(data.count / 4)).map {
+                Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
+            }
         }
     }
 
     static func beats(_ name: String) throws -> [Double] {
-        let text = try String(contentsOfFile: (directory as NSString).appendingPathComponent("\(name).beats.txt"), encoding: .utf8)
+        let text = try String(contentsOfFile: (directory as NSString).appendingPathComponent("\(name).beats.txt"),
+                              encoding: .utf8)
         return text.split(separator: "\n").compactMap { Double($0) }
     }
 }

@@ -94,7 +94,8 @@ import Testing
         #expect(r.notices("tempo").first?["tempo"] as? Double != nil, "the first beat's tempo as a notice")
     }
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/alsa/alsa.conf"), "libasound's configuration is missing"))
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/alsa/alsa.conf"),
+                   "libasound's configuration is missing"))
     func alsaCapturePathGivesFileModesBeats() throws {
         try writeRawInput()
         try #require(try TestWorkspace.installTestAsoundrc(in: dir), "../shared/tools/alsa-test.asoundrc not found")
@@ -146,8 +147,8 @@ import Testing
         #expect(offset > 1.4 && offset < 3, "device appeared after about 1.5 s (+ one backoff step)")
         // The gap is not a whole number of hops, so the frame grid moved against the music by a
         // fraction of a hop: 2.5 frames of tolerance instead of one (runs gave up to 21.1 ms).
-        expectSameBeats(BeatAlignment.settled(r.beats.map { $0 - offset }, to: 11.5), BeatAlignment.settled(file, to: 11.5),
-                        tolerance: 0.025)
+        expectSameBeats(BeatAlignment.settled(r.beats.map { $0 - offset }, to: 11.5),
+                        BeatAlignment.settled(file, to: 11.5), tolerance: 0.025)
     }
 
     @Test func sighupReloadsAndABadConfigIsRejected() throws {
@@ -167,7 +168,8 @@ import Testing
         // SIGHUP's default action kills.
         let log = LogWaiter(err, process: p)
         log.waitFor("running:")
-        try "[capture]\nsource = \"file\"\nfile = \"\(dir.path)/in.wav\"\nloop = true\nrealtime_priority = 0\n[emission]\nlead = 0.08\n"
+        try ("[capture]\nsource = \"file\"\nfile = \"\(dir.path)/in.wav\"\nloop = true\nrealtime_priority = 0\n"
+             + "[emission]\nlead = 0.08\n")
             .write(to: config, atomically: true, encoding: .utf8)
         kill(p.processIdentifier, SIGHUP)
         log.waitFor("configuration reloaded")
@@ -179,7 +181,8 @@ import Testing
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
         #expect(e.contains("configuration reloaded"), "\(e)")
-        #expect(e.contains("reload rejected, keeping the running configuration: \(config.path):2: emission.lead: 9 is outside"), "\(e)")
+        #expect(e.contains("reload rejected, keeping the running configuration: "
+                           + "\(config.path):2: emission.lead: 9 is outside"), "\(e)")
     }
 }
 
@@ -196,7 +199,9 @@ import Testing
             for (i, b) in path.utf8.enumerated() { raw[i] = b }
         }
         let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         try #require(bound == 0)
         var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
@@ -208,8 +213,10 @@ import Testing
         let p = Process()
         p.executableURL = TrackCommandTests.binary
         p.arguments = ["run", "--set", "capture.source=file", "--set", "capture.file=\(wav)",
-                       "--set", "capture.realtime_priority=0", "--set", "service.status_interval=0.2", "--duration", "2.5"]
-        p.environment = ProcessInfo.processInfo.environment.merging(["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "1000000"]) { $1 }
+                       "--set", "capture.realtime_priority=0", "--set", "service.status_interval=0.2",
+                       "--duration", "2.5"]
+        p.environment = ProcessInfo.processInfo.environment.merging(
+            ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "1000000"]) { $1 }
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
@@ -242,14 +249,16 @@ struct DaemonOSCTests {
         let p = Process()
         p.executableURL = TrackCommandTests.binary
         p.arguments = ["run", "--set", "capture.source=file", "--set", "capture.file=\(wav)",
-                       "--set", "capture.realtime_priority=0", "--set", "output.osc_targets=127.0.0.1:\(receiver.port),127.0.0.1:9",
+                       "--set", "capture.realtime_priority=0",
+                       "--set", "output.osc_targets=127.0.0.1:\(receiver.port),127.0.0.1:9",
                        "--duration", "10"]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         try p.run()
         let json = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .split(separator: "\n")
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             .filter { $0["event"] as? String == "beat" }
         p.waitUntilExit()
         let lines = receiver.finish()
@@ -283,15 +292,18 @@ extension DaemonOSCTests {
         let p = Process()
         p.executableURL = TrackCommandTests.binary
         p.arguments = ["run", "--set", "capture.source=file", "--set", "capture.file=\(workspace.wav)",
-                       "--set", "capture.realtime_priority=0", "--set", "output.osc_targets=127.0.0.1:\(receiver.port)+lead=0.02",
+                       "--set", "capture.realtime_priority=0",
+                       "--set", "output.osc_targets=127.0.0.1:\(receiver.port)+lead=0.02",
                        "--set", "output.stdout=false", "--duration", "10"]
         p.standardError = FileHandle.nullDevice
         try p.run()
         p.waitUntilExit()
-        let leads = receiver.finish().map { $0.split(separator: " ") }.filter { $0[1] == "True" }.compactMap { Double($0[2]) }
+        let leads = receiver.finish().map { $0.split(separator: " ") }.filter { $0[1] == "True" }
+            .compactMap { Double($0[2]) }
         try #require(leads.count > 8)
         let sorted = leads.sorted()
-        #expect(sorted[sorted.count / 2] > 12 && sorted[sorted.count / 2] < 28, "median lead \(sorted[sorted.count / 2]) ms")
+        #expect(sorted[sorted.count / 2] > 12 && sorted[sorted.count / 2] < 28,
+                "median lead \(sorted[sorted.count / 2]) ms")
     }
 }
 

@@ -10,12 +10,16 @@ import Testing
 extension DaemonTests {
     /// The capture's reads (10 ms periods, ALSA `file` PCM): a short read, an overrun, a suspend,
     /// an I/O error and a vanished device, then SIGTERM while the stream runs.
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/alsa/alsa.conf"), "libasound's configuration is missing"))
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/alsa/alsa.conf"),
+                   "libasound's configuration is missing"))
     func captureFaultsAreSurvivedAndReported() throws {
         try writeRawInput()
         try #require(try TestWorkspace.installTestAsoundrc(in: dir), "../shared/tools/alsa-test.asoundrc not found")
-        let r = try run(["--set", "capture.device=fromfile", "--set", "capture.ring_seconds=30", "--set", "capture.retry_max=0.25"],
-                        environment: ["HOME": dir.path, "TACTUS_FAULTS_CAPTURE": "short@50-52,EPIPE@150,ESTRPIPE@250,EIO@400,ENODEV@700"],
+        let r = try run(["--set", "capture.device=fromfile", "--set", "capture.ring_seconds=30",
+                         "--set", "capture.retry_max=0.25"],
+                        environment: [
+                            "HOME": dir.path,
+                            "TACTUS_FAULTS_CAPTURE": "short@50-52,EPIPE@150,ESTRPIPE@250,EIO@400,ENODEV@700"],
                         signalAfter: (4, SIGTERM), directory: dir)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("capture overrun (xrun); restarted"), "\(r.stderr)")
@@ -33,7 +37,8 @@ extension DaemonTests {
         let times = r.notices.compactMap { $0["time"] as? Double }
         #expect(zip(times, times.dropFirst()).allSatisfy { $0 <= $1 }, "notices in order on the stream clock: \(times)")
         #expect(zip(r.beats, r.beats.dropFirst()).allSatisfy { $0 < $1 })
-        #expect(r.beatLines.compactMap { $0["seq"] as? Int } == Array(1...max(r.beatLines.count, 1)).prefix(r.beatLines.count).map { $0 })
+        #expect(r.beatLines.compactMap { $0["seq"] as? Int }
+                == Array(1...max(r.beatLines.count, 1)).prefix(r.beatLines.count).map { $0 })
         let file = try fileModeBeats()
         expectSameBeats(Array(r.beats.prefix { $0 < 0.45 }), file.filter { $0 < 0.45 })
         #expect(r.beats.count > file.count, "beats went on after the faults (the file PCM restarts its file on reopen)")
@@ -44,7 +49,8 @@ extension DaemonTests {
     /// OSC sends fail (no route, no buffer space, refused) for a while: beats keep flowing to the
     /// JSON lines without a hole, the target is reported failing once and recovering once per
     /// spell, and no send stalls the events (the capture-to-event latency is measured in bench/).
-    @Test(.enabled(if: OSCReceiver.python != nil, "python-osc not found: tools/test.sh installs it (TACTUS_TEST_PYTHON)"))
+    @Test(.enabled(if: OSCReceiver.python != nil,
+                   "python-osc not found: tools/test.sh installs it (TACTUS_TEST_PYTHON)"))
     func oscSendErrorsNeverStallTheBeats() throws {
         let receiver = try OSCReceiver.start(dir: dir)
         let r = try run(["--set", "capture.source=file", "--set", "capture.file=\(dir.path)/in.wav", "--speed", "4",
@@ -57,13 +63,16 @@ extension DaemonTests {
         #expect(beats.compactMap { $0["seq"] as? Int } == Array(1...beats.count), "no beat lost on the JSON lines")
         // Six sends failed: a beat is one bundle (predicted) or a beat and a tempo message.
         let counts = received.compactMap { Int($0.split(separator: " ")[0]) }
-        #expect(counts.count < beats.count && counts.count >= beats.count - 6, "\(counts.count) OSC beats for \(beats.count) JSON beats")
+        #expect(counts.count < beats.count && counts.count >= beats.count - 6,
+                "\(counts.count) OSC beats for \(beats.count) JSON beats")
         #expect(counts.last == beats.last?["count"] as? Int, "the beats after the failures arrive")
-        #expect(r.notices("output_error").map { $0["error"] as? String } == ["No route to host", "No buffer space available", "Connection refused"])
+        #expect(r.notices("output_error").map { $0["error"] as? String }
+                == ["No route to host", "No buffer space available", "Connection refused"])
         // Recovered only after 5 s without a failure (a refusing port alternates): at most once.
         #expect(r.notices("output_recovered").count <= 1)
         #expect(r.stderr.contains("No route to host; beats to it are dropped until it recovers"))
-        let p99 = (try JSONSerialization.jsonObject(with: Data(r.stats.utf8)) as? [String: Any])?["latency_ms_p99"] as? Double
+        let p99 = (try JSONSerialization.jsonObject(
+            with: Data(r.stats.utf8)) as? [String: Any])?["latency_ms_p99"] as? Double
         // A stall bound, not a speed test: a send that blocked through a failure spell would hold
         // events for hundreds of ms. (5 ms held in plain builds; ThreadSanitizer on a loaded
         // machine gave 12.7 ms.)
@@ -76,7 +85,8 @@ extension DaemonTests {
         let config = dir.appendingPathComponent("reload.toml")
         // The onset fallback: its first beats come within the second this test runs, also in
         // sanitizer builds (as in the other daemon tests that look for beats).
-        let good = "[model]\npath = \"\"\n[capture]\nsource = \"file\"\nfile = \"\(dir.path)/in.wav\"\nloop = true\nrealtime_priority = 0\n"
+        let good = "[model]\npath = \"\"\n[capture]\nsource = \"file\"\nfile = \"\(dir.path)/in.wav\"\n"
+            + "loop = true\nrealtime_priority = 0\n"
         try good.write(to: config, atomically: true, encoding: .utf8)
         let p = Process()
         p.executableURL = TrackCommandTests.binary
@@ -102,7 +112,8 @@ extension DaemonTests {
         let e = log.finish()
         p.waitUntilExit()
         #expect(p.terminationStatus == 0)
-        let rejected = o.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let rejected = o.split(separator: "\n")
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             .filter { $0["kind"] as? String == "reload_rejected" }.compactMap { $0["message"] as? String }
         #expect(rejected.count == 2, "\(o.suffix(600))")
         #expect(rejected.first?.contains("\(config.path):8") == true, "\(rejected)")

@@ -21,7 +21,9 @@ import Testing
         let d = try Data(contentsOf: URL(fileURLWithPath: path))
         try #require(d.count >= 24)
         #expect(String(decoding: d.prefix(8), as: UTF8.self) == "TACTUSFT")
-        func u32(_ at: Int) -> UInt32 { d.subdata(in: at..<(at + 4)).withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) } }
+        func u32(_ at: Int) -> UInt32 {
+            d.subdata(in: at..<(at + 4)).withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) }
+        }
         #expect(u32(8) == 1)
         let frames = Int(u32(12)), width = Int(u32(16))
         let fps = Float(bitPattern: u32(20))
@@ -40,11 +42,14 @@ import Testing
         let header = String(decoding: d.subdata(in: 10..<(10 + headerLength)), as: UTF8.self)
         #expect(header.contains("'descr': '<f4'") && header.contains("'fortran_order': False"))
         let shape = try #require(header.range(of: #"\((\d+), (\d+)\)"#, options: .regularExpression))
-        let dims = header[shape].dropFirst().dropLast().split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces))! }
+        let dims = header[shape].dropFirst().dropLast().split(separator: ",")
+            .map { Int($0.trimmingCharacters(in: .whitespaces))! }
         let start = 10 + headerLength
         try #require(d.count == start + 4 * dims[0] * dims[1])
         let values = stride(from: start, to: d.count, by: 4).map { at in
-            Float(bitPattern: d.subdata(in: at..<(at + 4)).withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self)) })
+            Float(bitPattern: d.subdata(in: at..<(at + 4)).withUnsafeBytes {
+                UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))
+            })
         }
         return Header(frames: dims[0], width: dims[1], frameRate: 100, values: values)
     }

@@ -63,7 +63,8 @@ import Testing
         #expect(r.status == 1)
         #expect(r.stderr.contains("/dev/full: cannot write: No space left on device"), "\(r.stderr)")
         #expect(kind("/dev/full") == S_IFCHR)
-        let ok = try TrackCommandTests().run(["track", "--example", "--plot", "/dev/null", "--activations", "/dev/null"])
+        let ok = try TrackCommandTests().run(["track", "--example", "--plot", "/dev/null",
+                                              "--activations", "/dev/null"])
         #expect(ok.status == 0)
         #expect(kind("/dev/null") == S_IFCHR)
     }
@@ -153,7 +154,8 @@ import Testing
         defer { remove() }
         let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("fuzz/corpus/config")
-        var files = try FileManager.default.contentsOfDirectory(atPath: corpus.path).sorted().map { corpus.path + "/" + $0 }
+        var files = try FileManager.default.contentsOfDirectory(atPath: corpus.path).sorted()
+            .map { corpus.path + "/" + $0 }
         let extra = [
             "[model]\npath = \"\(path)/missing.tnn\"\n",
             "[capture]\nsource = \"file\"\n",
@@ -178,7 +180,8 @@ import Testing
         for file in files {
             let check = try TrackCommandTests().run(["check-config", file])
             let run = try TrackCommandTests().run(["run", "--config", file, "--duration", "0.3",
-                                                   "--set", "output.stdout=false", "--set", "capture.realtime_priority=0"])
+                                                   "--set", "output.stdout=false",
+                                                   "--set", "capture.realtime_priority=0"])
             #expect((check.status == 0) == (run.status == 0),
                     "\(file): check-config \(check.status) \(check.stderr) / run \(run.status) \(run.stderr)")
             if check.status != 0 { rejected += 1 }
@@ -227,7 +230,9 @@ import Testing
             addr.sin_family = sa_family_t(AF_INET)
             addr.sin_addr.s_addr = inet_addr("127.0.0.1")
             _ = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
             var bound = sockaddr_in()
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)

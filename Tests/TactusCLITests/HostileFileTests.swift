@@ -34,7 +34,8 @@ import Testing
         func u32(_ v: Int) { withUnsafeBytes(of: UInt32(v).littleEndian) { d.append(contentsOf: $0) } }
         func u16(_ v: Int) { withUnsafeBytes(of: UInt16(v).littleEndian) { d.append(contentsOf: $0) } }
         d.append(contentsOf: Array("RIFF".utf8)); u32(36 + body.count); d.append(contentsOf: Array("WAVEfmt ".utf8))
-        u32(16); u16(float ? 3 : 1); u16(channels); u32(rate); u32(rate * channels * width); u16(channels * width); u16(width * 8)
+        u32(16); u16(float ? 3 : 1); u16(channels); u32(rate); u32(rate * channels * width); u16(channels * width)
+        u16(width * 8)
         d.append(contentsOf: Array("data".utf8)); u32(body.count)
         return d + body
     }
@@ -53,7 +54,13 @@ import Testing
     }
 
     /// The clean beats (file mode on the mono 44.1 kHz signal).
-    var reference: [Double] { get throws { try FileTracker.track(samples: music.samples, config: TactusConfig(), model: try TestWorkspace.defaultModel()).beats.map(\.beatTime) } }
+    var reference: [Double] {
+        get throws {
+            try FileTracker.track(samples: music.samples, config: TactusConfig(),
+                                  model: try TestWorkspace.defaultModel())
+                .beats.map(\.beatTime)
+        }
+    }
 
     @Test func emptyAndOneSampleFiles() throws {
         let empty = try track("empty.wav", Self.wav([], rate: 44_100, float: false))
@@ -98,7 +105,8 @@ import Testing
         #expect(r.err.contains("samples were NaN, infinite or beyond ±64"), "\(r.err)")
         let away = { (b: [Double]) in b.filter { $0 < 4.5 || $0 > 11 } }
         #expect(BeatEvaluation.fMeasure(detections: away(beatTimes(r.out)), annotations: away(try reference)) > 0.95)
-        let allNaN = try track("allnan.wav", Self.wav([[Float]](repeating: [.nan], count: 441_000), rate: 44_100, float: true))
+        let allNaN = try track("allnan.wav",
+                               Self.wav([[Float]](repeating: [.nan], count: 441_000), rate: 44_100, float: true))
         #expect(allNaN.status == 0 && allNaN.out.isEmpty, "\(allNaN.err)")
     }
 }

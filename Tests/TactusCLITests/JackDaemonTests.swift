@@ -17,7 +17,10 @@ enum JackSetup {
             && tools.allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
             && FileManager.default.fileExists(atPath: "/usr/lib/x86_64-linux-gnu/alsa-lib/libasound_module_pcm_jack.so")
     }
-    static let skipReason: Comment = "needs jackd2, alsa-utils (aplay) and libasound2-plugins (tools/test.sh installs them); off in the sanitized runs (tools/sanitize.sh)"
+    static let skipReason: Comment = """
+        needs jackd2, alsa-utils (aplay) and libasound2-plugins (tools/test.sh installs them); \
+        off in the sanitized runs (tools/sanitize.sh)
+        """
 }
 
 @Suite(.serialized, .enabled(if: JackSetup.present, JackSetup.skipReason))
@@ -33,7 +36,8 @@ struct JackDaemonTests {
         return (path, 60)
     }
 
-    func start(_ path: String, _ args: [String], env: [String: String], out: Any? = nil, err: Any? = nil) throws -> Process {
+    func start(_ path: String, _ args: [String], env: [String: String],
+               out: Any? = nil, err: Any? = nil) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = args
@@ -54,11 +58,14 @@ struct JackDaemonTests {
     }
 
     func makeWorld(_ name: String) throws -> JackWorld {
-        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("tactus-\(name)-\(UUID().uuidString)")
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory())
+            .appendingPathComponent("tactus-\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let server = "tactus-\(name)-\(getpid())"
-        let world = JackWorld(dir: dir, env: ["HOME": dir.path, "JACK_DEFAULT_SERVER": server, "JACK_NO_AUDIO_RESERVATION": "1"],
-                              jackdArguments: ["-n", server, "--no-realtime", "-d", "dummy", "-r", "44100", "-p", "441"])
+        let world = JackWorld(dir: dir, env: ["HOME": dir.path, "JACK_DEFAULT_SERVER": server,
+                                              "JACK_NO_AUDIO_RESERVATION": "1"],
+                              jackdArguments: ["-n", server, "--no-realtime", "-d", "dummy", "-r", "44100",
+                                               "-p", "441"])
         try "pcm.jackin { type jack capture_ports { 0 system:capture_1 } }\n"
             .write(to: world.asoundrc, atomically: true, encoding: .utf8)
         return world
@@ -76,7 +83,8 @@ struct JackDaemonTests {
         let out = Pipe(), err = Pipe()
         let tactus = try start(TrackCommandTests.binary.path,
                                ["run", "--set", "capture.device=jackin", "--set", "capture.realtime_priority=0",
-                                "--set", "model.path=", "--duration", String(duration + 4)], env: env, out: out, err: err)
+                                "--set", "model.path=", "--duration", String(duration + 4)],
+                               env: env, out: out, err: err)
         // Tactus's input port, then a player connected to it from its first sample.
         var port = ""
         for _ in 0..<50 where port.isEmpty {
@@ -88,7 +96,8 @@ struct JackDaemonTests {
                 .split(separator: "\n").first { $0.hasPrefix("tactus") && $0.contains(":in_") }.map(String.init) ?? ""
         }
         try #require(!port.isEmpty, "Tactus's JACK port did not appear")
-        try "pcm.jackin { type jack capture_ports { 0 system:capture_1 } }\npcm.jackout { type plug slave.pcm { type jack playback_ports { 0 \"\(port)\" } } }\n"
+        try ("pcm.jackin { type jack capture_ports { 0 system:capture_1 } }\n"
+             + "pcm.jackout { type plug slave.pcm { type jack playback_ports { 0 \"\(port)\" } } }\n")
             .write(to: asoundrc, atomically: true, encoding: .utf8)
         let player = try start("/usr/bin/aplay", ["-q", "-D", "jackout", audio], env: env)
         let o = out.fileHandleForReading.readDataToEndOfFile()

@@ -7,7 +7,8 @@ import Testing
 /// tools/test-requirements.txt) accepts Tactus's invitation and decodes every packet. The clock
 /// must start on a beat, tick 24 times per beat at the tempo, evenly, and stop and end the
 /// session at shutdown.
-@Suite(.enabled(if: RTPMIDIPeer.available, "pymidi not found: tools/test.sh installs it in .venv-test (TACTUS_TEST_PYTHON)"))
+@Suite(.enabled(if: RTPMIDIPeer.available,
+                "pymidi not found: tools/test.sh installs it in .venv-test (TACTUS_TEST_PYTHON)"))
 struct RTPMIDIDaemonTests {
     @Test func clockReachesAnRTPMIDIPeer() throws {
         let workspace = try TestWorkspace("rtpmidi", duration: 12)
@@ -16,11 +17,13 @@ struct RTPMIDIDaemonTests {
         let peer = try RTPMIDIPeer.start(dir: dir)
         let stats = dir.appendingPathComponent("stats.json").path
         let r = try TrackCommandTests.runTactus(
-            ["run", "--set", "capture.source=file", "--set", "capture.file=\(wav)", "--set", "capture.realtime_priority=0",
+            ["run", "--set", "capture.source=file", "--set", "capture.file=\(wav)",
+             "--set", "capture.realtime_priority=0",
              "--set", "output.midi_rtp_peer=127.0.0.1:\(peer.port)", "--duration", "13", "--stats", stats])
         let lines = peer.finish()
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stderr.contains("RTP-MIDI: session with 127.0.0.1:\(peer.port) ('pymidi') established"), "\(r.stderr)")
+        #expect(r.stderr.contains("RTP-MIDI: session with 127.0.0.1:\(peer.port) ('pymidi') established"),
+                "\(r.stderr)")
         #expect(r.stdout.contains("\"kind\":\"midi_session\""))
         #expect(lines.first == "connected Tactus", "\(lines.prefix(3))")
         #expect(lines.last == "disconnected", "BY at shutdown: \(lines.suffix(3))")
@@ -44,7 +47,8 @@ struct RTPMIDIDaemonTests {
         // in nine of ten; bench/outputs.py measures the jitter on a quiet machine.
         let p90 = intervals[Int(Double(intervals.count - 1) * 0.9)]
         #expect(p90 < 1.5 * 0.5 / 24, "p90 tick interval \(p90 * 1000) ms")
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stats))) as? [String: Any]
+        let json = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: stats))) as? [String: Any]
         #expect((json?["midi_rtp_sent"] as? Int ?? 0) == messages.count, "every message sent arrived")
         #expect((json?["midi_lateness_ms_p50"] as? Double ?? 99) < 5, "\(json ?? [:])")
     }

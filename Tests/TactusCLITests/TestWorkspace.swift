@@ -27,7 +27,8 @@ struct TestWorkspace {
     /// false when ../shared is not there.
     static func installTestAsoundrc(in dir: URL) throws -> Bool {
         let asoundrc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/tools/alsa-test.asoundrc")
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("shared/tools/alsa-test.asoundrc")
         guard FileManager.default.fileExists(atPath: asoundrc.path) else { return false }
         try FileManager.default.copyItem(at: asoundrc, to: dir.appendingPathComponent(".asoundrc"))
         return true

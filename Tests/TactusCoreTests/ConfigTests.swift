@@ -21,7 +21,8 @@ import Testing
             try c.set("tracker.max_bpm", text: "5000")
         }
         #expect(throws: ConfigError.invalid(key: "tracker.tempo_count",
-                                           "'many' is not a decimal integer; tracker.tempo_count takes 0...1000 states")) {
+                                           "'many' is not a decimal integer; "
+                                           + "tracker.tempo_count takes 0...1000 states")) {
             try c.set("tracker.tempo_count", text: "many")
         }
         #expect(throws: ConfigError.unknownKey("tracker.speed")) { try c.set("tracker.speed", text: "1") }
@@ -33,7 +34,8 @@ import Testing
 
     /// config/tactus.toml documents every parameter once, with its default.
     @Test func exampleConfigDocumentsEveryKeyWithItsDefault() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let text = try String(contentsOf: root.appendingPathComponent("config/tactus.toml"), encoding: .utf8)
         var section = ""
         var documented: [String: String] = [:]

@@ -80,7 +80,8 @@ private func medianResidual(_ times: [Double], to grid: [Double]) -> Double {
         // the tracker, re-seeded there, follows the music: within 15 ms from the 2nd beat after
         // the 4th tap, and within 0.5 BPM from the 3rd.
         for (n, e) in after.enumerated() {
-            #expect(distance(e.beatTime, to: song.beats) <= (n < 1 ? 0.025 : 0.015), "phase, beat \(n + 1) after the 4th tap: \(e)")
+            #expect(distance(e.beatTime, to: song.beats) <= (n < 1 ? 0.025 : 0.015),
+                    "phase, beat \(n + 1) after the 4th tap: \(e)")
             #expect(abs(e.tempo - 120) <= (n < 2 ? 2.5 : 0.5), "tempo, beat \(n + 1) after the 4th tap: \(e.tempo)")
         }
     }
@@ -192,7 +193,8 @@ private func medianResidual(_ times: [Double], to grid: [Double]) -> Double {
         let restored = try ControlRun(song.samples, commands: [(0, .range(minBPM: 80, maxBPM: 100)), (5, .fullRange)])
         #expect(restored.results == [.applied, .applied])
         #expect(try ControlRun([Float](repeating: 0, count: 441), commands: [
-            (0, .range(minBPM: 300, maxBPM: 400)), (0, .range(minBPM: 100, maxBPM: 90)), (0, .range(minBPM: .nan, maxBPM: 90)),
+            (0, .range(minBPM: 300, maxBPM: 400)), (0, .range(minBPM: 100, maxBPM: 90)),
+            (0, .range(minBPM: .nan, maxBPM: 90)),
         ]).results == [.rejected(.outsideConfiguredRange), .rejected(.invalidArgument), .rejected(.invalidArgument)])
     }
 
@@ -237,7 +239,8 @@ private func medianResidual(_ times: [Double], to grid: [Double]) -> Double {
         let counted = try ControlRun(song.samples)
         #expect(counted.events.first.map { $0.beatInBar == 1 && $0.bar == 1 && $0.phraseBar == 1 } == true)
         for (n, e) in counted.events.enumerated() {
-            #expect(e.beatInBar == n % 4 + 1 && e.bar == n / 4 + 1 && e.phraseBar == (n / 4) % 4 + 1 && e.barSource == .count)
+            #expect(e.beatInBar == n % 4 + 1 && e.bar == n / 4 + 1 && e.phraseBar == (n / 4) % 4 + 1
+                    && e.barSource == .count)
         }
         func check(_ run: ControlRun, firstDownbeat: Double, meter: Int = 4) {
             let from = run.events.filter { $0.beatTime > firstDownbeat - 0.1 }
@@ -245,7 +248,8 @@ private func medianResidual(_ times: [Double], to grid: [Double]) -> Double {
             #expect(abs(one.beatTime - firstDownbeat) < 0.03 && one.beatInBar == 1 && one.phraseBar == 1
                     && one.barSource == .operator, "\(one)")
             for (n, e) in from.enumerated() {
-                #expect(e.beatInBar == n % meter + 1 && e.bar == one.bar + n / meter && e.barSource == .operator, "\(n): \(e)")
+                #expect(e.beatInBar == n % meter + 1 && e.bar == one.bar + n / meter && e.barSource == .operator,
+                        "\(n): \(e)")
                 #expect(e.phraseBar == (n / meter) % 4 + 1)
             }
         }
@@ -261,14 +265,16 @@ private func medianResidual(_ times: [Double], to grid: [Double]) -> Double {
         let waltz = try ControlRun(song.samples, commands: [(10.0, .meter(3)), (10.3, .downbeat)])
         check(waltz, firstDownbeat: 10.5, meter: 3)
         #expect(try ControlRun([], commands: []).events.isEmpty)
-        let bad = try ControlRun([Float](repeating: 0, count: 441), commands: [(0, .meter(0)), (0, .phrase(1000)), (0, .phrase(8))])
+        let bad = try ControlRun([Float](repeating: 0, count: 441),
+                                 commands: [(0, .meter(0)), (0, .phrase(1000)), (0, .phrase(8))])
         #expect(bad.results == [.rejected(.invalidArgument), .rejected(.invalidArgument), .applied])
     }
 
     /// Issue 20: `nudge` moves the next beats by the asked milliseconds.
     @Test func nudgeMovesTheBeats() throws {
         let song = ExampleSignal(tempo: 120, duration: 24)
-        let run = try ControlRun(song.samples, commands: [(10, .nudge(milliseconds: 20)), (16, .nudge(milliseconds: -35))])
+        let run = try ControlRun(song.samples,
+                                 commands: [(10, .nudge(milliseconds: 20)), (16, .nudge(milliseconds: -35))])
         #expect(run.results == [.applied, .applied])
         func residual(_ lo: Double, _ hi: Double) -> Double {
             medianResidual(run.events.filter { $0.beatTime > lo && $0.beatTime < hi }.map(\.beatTime), to: song.beats)

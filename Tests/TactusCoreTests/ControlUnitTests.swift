@@ -211,7 +211,8 @@ import Testing
         // Untouched settings stay untouched.
         let plain = try BeatPipeline(config: TactusConfig(), model: nil)
         plain.takeControl(from: try BeatPipeline(config: TactusConfig(), model: nil))
-        #expect(!plain.tracker.isRestricted && plain.emitter.phaseOffset == 0 && plain.controlState.bars == BarCounter())
+        #expect(!plain.tracker.isRestricted && plain.emitter.phaseOffset == 0
+                && plain.controlState.bars == BarCounter())
     }
 
     // MARK: Allocation
@@ -226,7 +227,8 @@ import Testing
         let signal = ExampleSignal(tempo: 120, duration: 20)
         let commands: [(Int, ControlCommand)] = [
             (300, .tap), (350, .tap), (400, .tap), (450, .tap), (500, .half), (600, .double), (700, .release),
-            (800, .release), (900, .range(minBPM: 80, maxBPM: 100)), (1000, .fullRange), (1050, .nudge(milliseconds: 12)),
+            (800, .release), (900, .range(minBPM: 80, maxBPM: 100)), (1000, .fullRange),
+            (1050, .nudge(milliseconds: 12)),
             (1100, .hold), (1300, .tap), (1350, .tap), (1400, .tap), (1500, .release), (1550, .downbeat),
             (1600, .meter(3)), (1650, .phrase(8)), (1700, .range(minBPM: 150, maxBPM: 200)), (1800, .reset),
         ]

@@ -67,7 +67,9 @@ import Testing
         var config = EmissionConfig()
         config.mode = .reactive
         var emitter = BeatEmitter(config: config, frameRate: 100)
-        let sent = steps(count: 300).compactMap { s in emitter.process(step: s, time: Double(s.frame) / 100, gateOpen: false) }
+        let sent = steps(count: 300).compactMap { s in
+            emitter.process(step: s, time: Double(s.frame) / 100, gateOpen: false)
+        }
         #expect(sent.map(\.beatTime) == [0.5, 1.0, 1.5, 2.0, 2.5])
         // Frame i ends on sample i·hop, the first sample of the period after it: its beat is
         // known one period (here one hop) after its time.
@@ -80,7 +82,9 @@ import Testing
         config.gateSilence = 30  // the hold alone (gate_silence: below)
         let gate = SignalGate(config: config, frameRate: 100)  // 3 onsets within 2 s
         let loud = [Float](repeating: 0.1, count: 441), quiet = [Float](repeating: 0, count: 441)
-        func feed(_ hop: [Float], _ a: Float) -> Bool { hop.withUnsafeBufferPointer { gate.update(hop: $0, activation: a, flux: 1) } }
+        func feed(_ hop: [Float], _ a: Float) -> Bool {
+            hop.withUnsafeBufferPointer { gate.update(hop: $0, activation: a, flux: 1) }
+        }
         func onset() -> Bool { _ = feed(loud, 0.5); return feed(loud, 0.01) }
         #expect(!onset() && !onset(), "one or two onsets are not music yet")
         #expect(onset(), "the third within the hold opens it")
@@ -95,7 +99,9 @@ import Testing
         let sparse = SignalGate(config: config, frameRate: 100)
         for _ in 0..<10 {
             _ = loud.withUnsafeBufferPointer { sparse.update(hop: $0, activation: 0.5, flux: 1) }
-            for _ in 0..<120 { #expect(!loud.withUnsafeBufferPointer { sparse.update(hop: $0, activation: 0.01, flux: 1) }) }
+            for _ in 0..<120 {
+                #expect(!loud.withUnsafeBufferPointer { sparse.update(hop: $0, activation: 0.01, flux: 1) })
+            }
         }
     }
 
@@ -106,7 +112,9 @@ import Testing
         config.gateContrast = 0
         let gate = SignalGate(config: config, frameRate: 100)
         let loud = [Float](repeating: 0.1, count: 441), quiet = [Float](repeating: 0, count: 441)
-        func feed(_ hop: [Float], _ a: Float) -> Bool { hop.withUnsafeBufferPointer { gate.update(hop: $0, activation: a, flux: 1) } }
+        func feed(_ hop: [Float], _ a: Float) -> Bool {
+            hop.withUnsafeBufferPointer { gate.update(hop: $0, activation: a, flux: 1) }
+        }
         for i in 0..<100 { _ = feed(loud, i % 30 == 0 ? 0.5 : 0.01) }
         #expect(gate.isOpen)
         for _ in 0..<29 { _ = feed(quiet, 0.01) }
@@ -142,7 +150,9 @@ import Testing
         func opens(hits: Int, flux hitFlux: Float) -> Bool {
             let gate = SignalGate(config: EmissionConfig(), frameRate: 100)
             let loud = [Float](repeating: 0.1, count: 441)
-            func feed(_ a: Float, flux: Float) -> Bool { loud.withUnsafeBufferPointer { gate.update(hop: $0, activation: a, flux: flux) } }
+            func feed(_ a: Float, flux: Float) -> Bool {
+                loud.withUnsafeBufferPointer { gate.update(hop: $0, activation: a, flux: flux) }
+            }
             _ = feed(0.01, flux: 40)  // a loud start: inside the warm-up
             for i in 0..<600 { #expect(!feed(i % 20 == 0 ? 0.5 : 0.01, flux: 4 + Float(i % 7) * 0.5), "frame \(i)") }
             #expect(gate.novelty < 2)
@@ -167,7 +177,9 @@ import Testing
     @Test func theTrackerHearsQuietMusicThatTheGateDoesNotLetOut() {
         let gate = SignalGate(config: EmissionConfig(), frameRate: 100)
         let loud = [Float](repeating: 0.01, count: 441), silent = [Float](repeating: 0, count: 441)
-        func feed(_ hop: [Float], _ a: Float) -> Bool { hop.withUnsafeBufferPointer { gate.update(hop: $0, activation: a, flux: 1) } }
+        func feed(_ hop: [Float], _ a: Float) -> Bool {
+            hop.withUnsafeBufferPointer { gate.update(hop: $0, activation: a, flux: 1) }
+        }
         for i in 0..<300 {
             #expect(!feed(loud, i % 60 == 0 ? 0.05 : 0.01), "no onset above 0.08, no novelty: nothing leaves")
             #expect(gate.isInformative == true, "but the frame is evidence (−40 dBFS)")

@@ -27,7 +27,9 @@ import Testing
             samples.withUnsafeBufferPointer { all in
                 while offset < all.count {
                     let n = min(chunks[c % chunks.count], all.count - offset)
-                    framer.push(UnsafeBufferPointer(rebasing: all[offset..<(offset + n)])) { f, _ in out.append(Array(f)) }
+                    framer.push(UnsafeBufferPointer(rebasing: all[offset..<(offset + n)])) { f, _ in
+                        out.append(Array(f))
+                    }
                     offset += n; c += 1
                 }
             }

@@ -12,7 +12,8 @@ import Testing
             while offset < all.count {
                 let n = min(1024, all.count - offset)
                 pipeline.process(UnsafeBufferPointer(rebasing: all[offset..<(offset + n)])) { r in
-                    finite = finite && r.activation.isFinite && r.tracker.tempo.isFinite && r.tracker.confidence.isFinite
+                    finite = finite && r.activation.isFinite && r.tracker.tempo.isFinite
+                        && r.tracker.confidence.isFinite
                         && r.tracker.phaseFrames.isFinite && r.level.isFinite && r.novelty.isFinite
                     if let e = r.event {
                         finite = finite && e.beatTime.isFinite && e.tempo.isFinite && e.confidence.isFinite

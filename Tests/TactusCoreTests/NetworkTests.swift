@@ -18,7 +18,8 @@ enum TestModels {
                         gates: gates, initialOutput: randoms(units, &rng), initialCell: randoms(units, &rng))
     }
 
-    static func model(networks: Int = 2, inputs: Int = 162, units: Int = 25, layers: Int = 3, seed: UInt64 = 1) -> ModelSpec {
+    static func model(networks: Int = 2, inputs: Int = 162, units: Int = 25, layers: Int = 3,
+                      seed: UInt64 = 1) -> ModelSpec {
         var rng = SplitMix64(seed: seed)
         let nets = (0..<networks).map { _ -> NetworkSpec in
             var ls: [LayerSpec] = []
@@ -72,7 +73,13 @@ enum TestModels {
         let ensemble = NeuralNetworkEnsemble(model)
         var rng = SplitMix64(seed: 11)
         var states: [[(h: [Double], c: [Double])]] = model.networks.map { net in
-            net.layers.compactMap { if case .lstm(let l) = $0 { return (l.initialOutput.map(Double.init), l.initialCell.map(Double.init)) } else { return nil } }
+            net.layers.compactMap {
+                if case .lstm(let l) = $0 {
+                    return (l.initialOutput.map(Double.init), l.initialCell.map(Double.init))
+                } else {
+                    return nil
+                }
+            }
         }
         for _ in 0..<50 {
             let x = (0..<30).map { _ in Float(max(0, rng.nextSigned())) }

@@ -6,7 +6,8 @@ import Testing
         var d = RelockDetector(threshold: 4)
         // A steady small disadvantage keeps the sum at zero; isolated gains do not add up.
         var early = 0
-        for i in 0..<1000 where d.update(logLikelihoodRatio: i % 50 == 0 ? 1.5 : -0.05, looseTempo: 130, mainTempo: 100) {
+        for i in 0..<1000 where d.update(logLikelihoodRatio: i % 50 == 0 ? 1.5 : -0.05, looseTempo: 130,
+                                         mainTempo: 100) {
             early += 1
         }
         #expect(early == 0)
@@ -73,9 +74,12 @@ import Testing
             let p = try BeatPipeline(config: config, model: nil)
             #expect((p.explorer != nil) == (threshold > 0))
             var beats: [Double] = []
-            signal.samples.withUnsafeBufferPointer { p.process($0) { if let e = $0.event { beats.append(e.beatTime) } } }
+            signal.samples.withUnsafeBufferPointer {
+                p.process($0) { if let e = $0.event { beats.append(e.beatTime) } }
+            }
             let correct = beats.map { b in signal.beats.contains { abs($0 - b) <= 0.07 } }
-            for k in beats.indices where beats[k] >= 15 && k + 4 <= beats.count && correct[k..<(k + 4)].allSatisfy({ $0 }) {
+            for k in beats.indices where beats[k] >= 15 && k + 4 <= beats.count
+                && correct[k..<(k + 4)].allSatisfy({ $0 }) {
                 return beats[k] - 15
             }
             return .infinity

@@ -73,7 +73,8 @@ import Testing
         #expect(v["multi"] == .string("Roses are red\nViolets are blue"))
         #expect(v["folded"] == .string("The quick brown fox."))
         #expect(v["quotes"] == .string("Here are two quotation marks: \"\". Simple enough.\""))
-        #expect(v["raw"] == .string("The first newline is\ntrimmed in raw strings.\n   All other whitespace\n   is preserved.\n"))
+        #expect(v["raw"] == .string("The first newline is\ntrimmed in raw strings.\n"
+                                    + "   All other whitespace\n   is preserved.\n"))
         #expect(v["crlf"] == .string("a"))
     }
 
@@ -105,7 +106,8 @@ import Testing
         #expect(v["f4"] == .double(6.626e-34) && v["f5"] == .double(224617.445991) && v["f6"] == .double(-.infinity))
         if case .double(let nan)? = v["f7"] { #expect(nan.isNaN) } else { Issue.record("nan") }
         #expect(v["b"] == .bool(false))
-        #expect(v["d1"] == .dateTime("1979-05-27T07:32:00Z") && v["d2"] == .dateTime("1979-05-27 00:32:00.999999-07:00"))
+        #expect(v["d1"] == .dateTime("1979-05-27T07:32:00Z")
+                && v["d2"] == .dateTime("1979-05-27 00:32:00.999999-07:00"))
         #expect(v["d3"] == .dateTime("1979-05-27") && v["d4"] == .dateTime("07:32:00"))
     }
 

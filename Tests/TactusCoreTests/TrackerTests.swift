@@ -60,7 +60,8 @@ import Testing
             ([3, 1, 1, 1, 2, 1, 3, 3], 0), ([1, 1, 1, 1, 1, 7], 5), ([2], 0), ([1, 1, 1, 8, 8, 1, 1, 8], 3),
         ]
         for (values, expected) in cases {
-            #expect(values.withUnsafeBufferPointer { ForwardBeatTracker.firstArgmax($0.baseAddress!, $0.count) } == expected)
+            #expect(values.withUnsafeBufferPointer { ForwardBeatTracker.firstArgmax($0.baseAddress!, $0.count) }
+                    == expected)
         }
         var rng = SplitMix64(seed: 2)
         for _ in 0..<200 {

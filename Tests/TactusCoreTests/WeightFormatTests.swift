@@ -25,7 +25,9 @@ import Testing
         var short = Array(good[0..<(good.count - 40)])
         short += [0, 0, 0, 0]
         let crc = CRC32.checksum(short[0..<(short.count - 4)])
-        short.replaceSubrange((short.count - 4)..., with: [UInt8(crc & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 24)])
+        short.replaceSubrange((short.count - 4)...,
+                              with: [UInt8(crc & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc >> 16 & 0xFF),
+                                     UInt8(crc >> 24)])
         #expect(error(short)?.description.hasPrefix("truncated") == true)
     }
 
@@ -65,14 +67,17 @@ import Testing
         // model: one dense layer that sums the positive differences (a spectral flux) and squashes.
         func beats(_ offset: String?, trim: Double = 0) throws -> [Double] {
             let flux = DenseSpec(inputCount: 162, units: 1, activation: .sigmoid,
-                                 weights: [Float](repeating: 0, count: 81) + [Float](repeating: 0.5, count: 81), bias: [-4])
+                                 weights: [Float](repeating: 0, count: 81) + [Float](repeating: 0.5, count: 81),
+                                 bias: [-4])
             var m = ModelSpec(metadata: [:], networks: [NetworkSpec(layers: [.dense(flux)])])
             m.metadata["beat_offset"] = offset
             var config = TactusConfig()
             config.emission.offset = trim
             let p = try BeatPipeline(config: config, model: m)
             var out: [Double] = []
-            ExampleSignal(duration: 10).samples.withUnsafeBufferPointer { p.process($0) { if let e = $0.event { out.append(e.beatTime) } } }
+            ExampleSignal(duration: 10).samples.withUnsafeBufferPointer {
+                p.process($0) { if let e = $0.event { out.append(e.beatTime) } }
+            }
             return out
         }
         let plain = try beats(nil), shifted = try beats("0.02"), trimmed = try beats("0.02", trim: -0.02)

@@ -173,7 +173,8 @@ import Testing
             _ = try ModelFile.load(path: junk)
             Issue.record("junk accepted")
         } catch {
-            #expect(error.description == "\(junk): not a usable weight file: does not start with \"TACTUSNN\": not a Tactus weight file")
+            #expect(error.description
+                    == "\(junk): not a usable weight file: does not start with \"TACTUSNN\": not a Tactus weight file")
         }
     }
 }

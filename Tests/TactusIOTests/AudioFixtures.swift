@@ -26,9 +26,12 @@ final class AudioFixtures {
         let p = path(name)
         var info = SF_INFO(frames: 0, samplerate: rate, channels: channels, format: format, sections: 0, seekable: 0)
         guard let f = sf_open(p, Int32(SFM_WRITE), &info) else {
-            throw NSError(domain: "fixture", code: 1, userInfo: [NSLocalizedDescriptionKey: String(cString: sf_strerror(nil))])
+            throw NSError(domain: "fixture", code: 1,
+                          userInfo: [NSLocalizedDescriptionKey: String(cString: sf_strerror(nil))])
         }
-        _ = samples.withUnsafeBufferPointer { sf_writef_float(f, $0.baseAddress, sf_count_t(samples.count / Int(channels))) }
+        _ = samples.withUnsafeBufferPointer {
+            sf_writef_float(f, $0.baseAddress, sf_count_t(samples.count / Int(channels)))
+        }
         sf_close(f)
         return p
     }

@@ -16,7 +16,8 @@ import Testing
         let sync = AppleMIDIPacket.sync(ssrc: 7, count: 1, timestamps: [1, 0x0000_0001_0000_0002, 3])
         #expect(sync.encoded == [0xFF, 0xFF, 0x43, 0x4B, 0, 0, 0, 7, 1, 0, 0, 0,
                                  0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 3])
-        #expect(AppleMIDIPacket.end(token: 5, ssrc: 6).encoded == [0xFF, 0xFF, 0x42, 0x59, 0, 0, 0, 2, 0, 0, 0, 5, 0, 0, 0, 6])
+        #expect(AppleMIDIPacket.end(token: 5, ssrc: 6).encoded
+                == [0xFF, 0xFF, 0x42, 0x59, 0, 0, 0, 2, 0, 0, 0, 5, 0, 0, 0, 6])
         for packet in [invitation, sync, .accepted(token: 9, ssrc: 10, name: "peer"), .rejected(token: 1, ssrc: 2),
                        .end(token: 3, ssrc: 4), .feedback(ssrc: 11, sequence: 0xBEEF)] {
             #expect(AppleMIDIPacket.decode(packet.encoded) == packet)
@@ -29,7 +30,8 @@ import Testing
         let decoded = try #require(AppleMIDIPacket.decode(hostile))
         let again = try #require(AppleMIDIPacket.decode(decoded.encoded))
         #expect(again.encoded == decoded.encoded && again.encoded.count <= 16 + 63 + 1)
-        #expect(String(decoding: AppleMIDIPacket.nameBytes(String(repeating: "é", count: 40)), as: UTF8.self) == String(repeating: "é", count: 31))
+        #expect(String(decoding: AppleMIDIPacket.nameBytes(String(repeating: "é", count: 40)), as: UTF8.self)
+                == String(repeating: "é", count: 31))
         #expect(AppleMIDIPacket.decode([0x80, 0xE1, 0, 1]) == nil, "an RTP packet is not a session packet")
         #expect(AppleMIDIPacket.decode(Array(repeating: 0xFF, count: 3)) == nil)
     }
@@ -39,7 +41,8 @@ import Testing
         // (B=0 J=0 Z=0 P=0, length 1) and the timing clock byte.
         let p = RTPMIDIPacket.encode([0xF8], sequence: 0x1234, timestamp: 0x0A0B_0C0D, ssrc: 0x0102_0304)
         #expect(p == [0x80, 0xE1, 0x12, 0x34, 0x0A, 0x0B, 0x0C, 0x0D, 0x01, 0x02, 0x03, 0x04, 0x01, 0xF8])
-        let spp = RTPMIDIPacket.encode(MIDIClockEvent(kind: .songPosition(300), time: 0).bytes, sequence: 0, timestamp: 0, ssrc: 0)
+        let spp = RTPMIDIPacket.encode(MIDIClockEvent(kind: .songPosition(300), time: 0).bytes,
+                                       sequence: 0, timestamp: 0, ssrc: 0)
         #expect(Array(spp.suffix(4)) == [0x03, 0xF2, UInt8(300 & 0x7F), UInt8(300 >> 7)])
     }
 
@@ -64,7 +67,9 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: sequencerPresent, "/dev/snd/seq is absent (no sound card, snd-seq not loaded): the ALSA sequencer sink cannot be tested here"))
+    @Test(.enabled(
+        if: sequencerPresent,
+        "/dev/snd/seq is absent (no sound card, snd-seq not loaded): the ALSA sequencer sink cannot be tested here"))
     func sequencerSinkSchedulesClockMessages() throws {
         let sink = try ALSASequencerSink(clientName: "tactus-test")
         let now = MonotonicClock.nanos()

@@ -38,16 +38,19 @@ import Testing
 struct PythonOSCDecodeTests {
     @Test func decodesEveryArgumentTypeAndBundles() throws {
         let packets: [OSCPacket] = [
-            .message(address: "/tactus/all", arguments: [.int32(-7), .float32(0.5), .string("beat"), .blob([9, 8, 7]),
-                                                         .bool(true), .bool(false), .timetag(OSCTimeTag(seconds: 3_900_000_000, fraction: 1 << 31))]),
+            .message(address: "/tactus/all",
+                     arguments: [.int32(-7), .float32(0.5), .string("beat"), .blob([9, 8, 7]), .bool(true),
+                                 .bool(false), .timetag(OSCTimeTag(seconds: 3_900_000_000, fraction: 1 << 31))]),
             .bundle(timetag: OSCTimeTag(unixTime: 1_700_000_000.25), elements: [
-                .message(address: "/tactus/beat", arguments: [.int32(12), .float32(120.5), .float32(0.75), .bool(true)]),
+                .message(address: "/tactus/beat",
+                         arguments: [.int32(12), .float32(120.5), .float32(0.75), .bool(true)]),
                 .message(address: "/tactus/tempo", arguments: [.float32(120.5)]),
             ]),
         ]
         let decoded = try PythonOSC.decode(packets.map { $0.encoded() })
         // python-osc shows a timetag argument as (UTC date of the NTP seconds, fraction).
-        #expect(decoded[0] == "/tactus/all [-7, 0.5, 'beat', b'\\t\\x08\\x07', True, False, (datetime.datetime(2023, 8, 2, 21, 20), 2147483648)]")
+        #expect(decoded[0] == "/tactus/all [-7, 0.5, 'beat', b'\\t\\x08\\x07', True, False, "
+                + "(datetime.datetime(2023, 8, 2, 21, 20), 2147483648)]")
         #expect(decoded[1] == "bundle 1700000000.25 [/tactus/beat [12, 120.5, 0.75, True], /tactus/tempo [120.5]]")
     }
 }
@@ -92,7 +95,8 @@ enum PythonOSC {
         defer { try? FileManager.default.removeItem(atPath: file) }
         var data = Data()
         for d in datagrams {
-            data.append(contentsOf: [UInt8(d.count >> 24), UInt8(d.count >> 16 & 0xFF), UInt8(d.count >> 8 & 0xFF), UInt8(d.count & 0xFF)])
+            data.append(contentsOf: [UInt8(d.count >> 24), UInt8(d.count >> 16 & 0xFF), UInt8(d.count >> 8 & 0xFF),
+                                     UInt8(d.count & 0xFF)])
             data.append(contentsOf: d)
         }
         try data.write(to: URL(fileURLWithPath: file))
@@ -118,9 +122,15 @@ enum PythonOSC {
             var addr = sockaddr_in()
             addr.sin_family = sa_family_t(AF_INET)
             addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            _ = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
             var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+            _ = withUnsafeMutablePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+            }
             var tv = timeval(tv_sec: 1, tv_usec: 0)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
             self.fd = fd
@@ -182,10 +192,16 @@ enum PythonOSC {
         var addr = sockaddr_in6()
         addr.sin6_family = sa_family_t(AF_INET6)
         addr.sin6_addr = in6addr_loopback
-        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+            }
+        }
         try #require(bound == 0, "no IPv6 loopback here")
         var len = socklen_t(MemoryLayout<sockaddr_in6>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
         let s = try UDPSender(target: "[::1]:\(UInt16(bigEndian: addr.sin6_port))")
         #expect(s.send([1, 2, 3, 4]))
         var buffer = [UInt8](repeating: 0, count: 16)
@@ -207,7 +223,8 @@ enum PythonOSC {
         #expect(later.isEmpty)
         guard case .bundle(let tag, let elements) = now.first else { Issue.record("no bundle"); return }
         #expect(tag == OSCTimeTag(unixTime: 1_700_000_000.5))
-        #expect(elements.first == .message(address: "/tactus/beat", arguments: [.int32(3), .float32(120), .float32(0.9), .bool(true)]))
+        #expect(elements.first == .message(address: "/tactus/beat",
+                                           arguments: [.int32(3), .float32(120), .float32(0.9), .bool(true)]))
         var plain = OSCSchema(preset: .generic, timetags: false)
         #expect(plain.packets(for: beat(3), beatUnixTime: 0).now.count == 2, "plain messages, no bundle")
         #expect(s.packets(for: beat(4, predicted: false), beatUnixTime: 0).now.count == 2, "reactive: plain")
@@ -228,7 +245,8 @@ enum PythonOSC {
 
     @Test func targetEntriesParseWithPresetAndOptions() throws {
         let plain = try OSCTargetSpec("192.168.1.20:7700/qlcplus+plain+lead=0.015")
-        #expect(plain.address == "192.168.1.20:7700" && plain.preset == .qlcplus && plain.timetags == false && plain.lead == 0.015)
+        #expect(plain.address == "192.168.1.20:7700" && plain.preset == .qlcplus && plain.timetags == false
+                && plain.lead == 0.015)
         let v6 = try OSCTargetSpec("[::1]:9000")
         #expect(v6.address == "[::1]:9000" && v6.preset == .generic && v6.timetags == nil && v6.lead == nil)
         #expect(try OSCTargetSpec("239.0.0.1:9000/resolume+bundles").timetags == true)

@@ -61,7 +61,8 @@ import Testing
         #expect(thread.join(timeout: 2))
         let (samples, stamps) = drain(channel)
         #expect(samples.count > 2 * audio.count, "several passes (\(samples.count) samples)")
-        #expect(samples.enumerated().allSatisfy { $0.element == audio[$0.offset % audio.count] }, "pass after pass, no seam")
+        #expect(samples.enumerated().allSatisfy { $0.element == audio[$0.offset % audio.count] },
+                "pass after pass, no seam")
         expectContinuous(stamps, total: samples.count)
     }
 

@@ -18,7 +18,8 @@ import Testing
         func push(_ k: Int) {
             signal.samples.withUnsafeBufferPointer { all in
                 channel.push(UnsafeBufferPointer(rebasing: all[(k * period)..<((k + 1) * period)]),
-                             stamp: CaptureStamp(firstSample: k * period, frames: period, hostNanos: Int64(k) * 10_000_000, gapBefore: 0))
+                             stamp: CaptureStamp(firstSample: k * period, frames: period,
+                                                 hostNanos: Int64(k) * 10_000_000, gapBefore: 0))
             }
         }
         for k in 0..<200 { push(k) }

@@ -8,7 +8,8 @@ import Testing
         #expect(ring.capacity == 8)
         var out = [Int32](repeating: -1, count: 8)
         #expect([1, 2, 3, 4, 5].withUnsafeBufferPointer { ring.write($0) })
-        #expect(out.withUnsafeMutableBufferPointer { ring.read(into: UnsafeMutableBufferPointer(rebasing: $0[0..<3])) } == 3)
+        #expect(out.withUnsafeMutableBufferPointer { ring.read(into: UnsafeMutableBufferPointer(rebasing: $0[0..<3])) }
+                == 3)
         #expect(Array(out[0..<3]) == [1, 2, 3])
         // 2 left + 6 = 8: fits, across the end of the storage.
         #expect([6, 7, 8, 9, 10, 11].withUnsafeBufferPointer { ring.write($0) })

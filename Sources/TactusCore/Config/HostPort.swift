@@ -18,7 +18,8 @@ public enum HostPort {
         } else if host.contains(":") {
             throw .invalid(key: key, "'\(text)': an IPv6 address goes in brackets, [addr]:port")
         }
-        guard !host.isEmpty, host.utf8.count <= 253, !host.contains(where: { $0 == " " || $0 == "\t" || $0 == "/" }) else {
+        guard !host.isEmpty, host.utf8.count <= 253,
+              !host.contains(where: { $0 == " " || $0 == "\t" || $0 == "/" }) else {
             throw .invalid(key: key, "'\(text)': the host is empty, too long or has blanks")
         }
         return (host, port)

@@ -54,7 +54,8 @@ public struct OSCTargetSpec: Equatable, Sendable {
         if let slash = head.lastIndex(of: "/") {
             let name = String(head[head.index(after: slash)...])
             guard let p = OSCPreset(rawValue: name) else {
-                throw .invalid(key: "output.osc_targets", "'\(entry)': unknown preset '\(name)' (generic, qlcplus, resolume, grandma3)")
+                throw .invalid(key: "output.osc_targets",
+                               "'\(entry)': unknown preset '\(name)' (generic, qlcplus, resolume, grandma3)")
             }
             preset = p
             head = String(head[..<slash])
@@ -72,7 +73,8 @@ public struct OSCTargetSpec: Equatable, Sendable {
                 release = s
             } else {
                 throw .invalid(key: "output.osc_targets", "'\(entry)': unknown option '+\(option)' (+plain, +bundles, "
-                               + "+lead=SECONDS with 0 ≤ SECONDS ≤ 0.25, +release=SECONDS with 0.01 ≤ SECONDS ≤ 1)")
+                               + "+lead=SECONDS with 0 ≤ SECONDS ≤ 0.25, "
+                               + "+release=SECONDS with 0.01 ≤ SECONDS ≤ 1)")
             }
         }
     }

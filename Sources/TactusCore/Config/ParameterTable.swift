@@ -73,7 +73,9 @@ public struct Parameter: Sendable {
         case (.int(let r), .int(let v)):
             guard r.contains(v) else { throw .invalid(key: key, "\(v) is outside \(rangeDescription) \(unit)") }
         case (.double(let r), .double(let v)):
-            guard v.isFinite, r.contains(v) else { throw .invalid(key: key, "\(v) is outside \(rangeDescription) \(unit)") }
+            guard v.isFinite, r.contains(v) else {
+                throw .invalid(key: key, "\(v) is outside \(rangeDescription) \(unit)")
+            }
         case (.double(let r), .int(let v)):
             guard r.contains(Double(v)) else { throw .invalid(key: key, "\(v) is outside \(rangeDescription) \(unit)") }
         case (.string, .string), (.bool, .bool):
@@ -142,7 +144,8 @@ public enum ParameterTable {
             "logarithmic filterbank resolution", \.features.bandsPerOctave),
         double("features.min_frequency", "Hz", 1...20_000, "lowest filterbank frequency", \.features.minFrequency),
         double("features.max_frequency", "Hz", 100...96_000, "highest filterbank frequency", \.features.maxFrequency),
-        float("features.log_multiplier", "", 1e-6...1e6, "log compression: log10(mul*x + add), mul", \.features.logMultiplier),
+        float("features.log_multiplier", "", 1e-6...1e6, "log compression: log10(mul*x + add), mul",
+              \.features.logMultiplier),
         float("features.log_add", "", 1e-6...1e6, "log compression: log10(mul*x + add), add", \.features.logAdd),
         double("features.diff_ratio", "", 0.01...0.99,
                "window ratio setting the spectral-difference distance", \.features.diffRatio),
@@ -166,10 +169,12 @@ public enum ParameterTable {
                "share of the start distribution mixed in per second (predictive mode), to re-find tempo jumps",
                \.tracker.resetRate),
         double("tracker.relock_threshold", "nats", 0...1_000,
-               "re-lock after a tempo change: evidence for the looser tracker that hands over its distribution; 0 = off",
+               "re-lock after a tempo change: evidence for the looser tracker "
+               + "that hands over its distribution; 0 = off",
                \.tracker.relockThreshold),
         double("tracker.relock_hold", "s", 0...10,
-               "how long the looser tracker's tempo must have held (no jump above 5 % between frames) before it is handed over",
+               "how long the looser tracker's tempo must have held (no jump above 5 % between frames) "
+               + "before it is handed over",
                \.tracker.relockHold),
         double("tracker.relock_lambda", "", 1...10_000, "tempo change penalty of the looser tracker",
                \.tracker.relockLambda),
@@ -187,7 +192,8 @@ public enum ParameterTable {
         double("emission.gate_activation", "", 0...1,
                "network activation a gate onset must reach (0 = no activation gate)", \.emission.gateActivation),
         double("emission.gate_contrast", "ratio", 0...100,
-               "the gate wants the input's spectral flux to rise to this multiple of its 1 s mean twice within 8 s (0 = off)",
+               "the gate wants the input's spectral flux to rise to this multiple of its 1 s mean "
+               + "twice within 8 s (0 = off)",
                \.emission.gateContrast),
         int("emission.gate_changes", "changes", 1...16,
             "rises of the input's flux to gate_contrast needed within 8 s", \.emission.gateChanges),
@@ -215,8 +221,11 @@ public enum ParameterTable {
                "timing calibration of predictive beats with the onset fallback (a model file carries its own)",
                \.onset.beatOffset),
         float("onset.activation_floor", "", 0...0.4,
-              "activations are mapped into [floor, 1 - floor]; 0 would forbid beats where no onset is", \.onset.activationFloor),
-        string("model.path", "beat network: builtin (default) = Tactus's own model, or a weight file; empty = spectral-flux onset fallback",
+              "activations are mapped into [floor, 1 - floor]; 0 would forbid beats where no onset is",
+              \.onset.activationFloor),
+        string("model.path",
+               "beat network: builtin (default) = Tactus's own model, or a weight file; "
+               + "empty = spectral-flux onset fallback",
                \.modelPath),
         choice("capture.source", "alsa: a capture device; file: an audio file at real-time pace", \.capture.source),
         string("capture.device", "ALSA device name (default, hw:CARD=...,DEV=0, plughw:..., an asoundrc PCM)",
@@ -231,10 +240,12 @@ public enum ParameterTable {
             \.capture.realtimePriority),
         double("capture.retry_max", "s", 0.25...300, "longest wait between attempts to open a missing device",
                \.capture.retryMax),
-        string("output.osc_targets", "OSC targets, comma-separated host:port[/preset]; presets: generic, qlcplus, resolume, grandma3",
+        string("output.osc_targets",
+               "OSC targets, comma-separated host:port[/preset]; presets: generic, qlcplus, resolume, grandma3",
                \.output.oscTargets),
         bool("output.stdout", "JSON lines on stdout", \.output.stdout),
-        string("output.jsonl_socket", "UNIX socket serving JSON lines (tactus monitor); empty = none", \.output.jsonlSocket),
+        string("output.jsonl_socket", "UNIX socket serving JSON lines (tactus monitor); empty = none",
+               \.output.jsonlSocket),
         string("output.jsonl_socket_mode", "permission bits of the socket, octal 000-777 (0660: owner and group)",
                \.output.jsonlSocketMode),
         string("output.jsonl_socket_group", "group of the socket; empty = the daemon's own group",
@@ -248,7 +259,8 @@ public enum ParameterTable {
                \.output.qlcPhrasePath),
         string("output.ma3_command", "grandMA3 command line on tempo changes; %bpm = tempo (preset grandma3)",
                \.output.ma3Command),
-        bool("output.osc_timetags", "predicted beats in bundles timetagged with the beat time; false = plain, lead early",
+        bool("output.osc_timetags",
+             "predicted beats in bundles timetagged with the beat time; false = plain, lead early",
              \.output.oscTimetags),
         double("output.osc_phase_rate", "Hz", 0...100, "/tactus/phase messages per second to generic targets; 0 = off",
                \.output.oscPhaseRate),

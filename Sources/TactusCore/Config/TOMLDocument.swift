@@ -582,7 +582,9 @@ private struct TOMLParser {
         guard c.count >= 10, num(0, 4, 9999), c[4] == UInt8(ascii: "-"), num(5, 2, 12), c[7] == UInt8(ascii: "-"),
               num(8, 2, 31) else { return false }
         if c.count == 10 { return true }
-        guard [UInt8(ascii: "T"), UInt8(ascii: "t"), UInt8(ascii: " ")].contains(c[10]), var k = time(11) else { return false }
+        guard [UInt8(ascii: "T"), UInt8(ascii: "t"), UInt8(ascii: " ")].contains(c[10]), var k = time(11) else {
+            return false
+        }
         if k == c.count { return true }
         if c[k] == UInt8(ascii: "Z") || c[k] == UInt8(ascii: "z") { return k + 1 == c.count }
         guard c[k] == UInt8(ascii: "+") || c[k] == UInt8(ascii: "-") else { return false }

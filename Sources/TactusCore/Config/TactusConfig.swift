@@ -42,7 +42,8 @@ public struct TactusConfig: Sendable, Equatable {
         }
         for target in try OSCTargetSpec.list(output.oscTargets) {
             if let lead = target.lead, lead > emission.lead {
-                throw .invalid(key: "output.osc_targets", "'\(target.address)': +lead=\(lead) is more than emission.lead "
+                throw .invalid(key: "output.osc_targets",
+                               "'\(target.address)': +lead=\(lead) is more than emission.lead "
                                + "(\(emission.lead) s): beats are known only that early")
             }
         }
@@ -110,7 +111,9 @@ public enum ConfigError: Error, Equatable, CustomStringConvertible {
             // The keys of its section when the section exists, else the sections.
             let section = k.split(separator: ".").first.map { String($0) + "." } ?? ""
             let near = ParameterTable.all.map(\.key).filter { $0.hasPrefix(section) }
-            if !near.isEmpty { return "unknown key '\(k)' (keys of [\(section.dropLast())]: \(near.joined(separator: ", ")))" }
+            if !near.isEmpty {
+                return "unknown key '\(k)' (keys of [\(section.dropLast())]: \(near.joined(separator: ", ")))"
+            }
             var sections: [String] = []
             for p in ParameterTable.all {
                 let s = String(p.key.prefix { $0 != "." })

@@ -50,7 +50,8 @@ public struct BarCounter: Sendable, Equatable {
                 p = BarPosition(beatInBar: 1, bar: l.bar + 1, phraseBar: l.phraseBar >= phrase ? 1 : l.phraseBar + 1,
                                 source: source)
             } else {
-                p = BarPosition(beatInBar: l.beatInBar + 1, bar: l.bar, phraseBar: min(l.phraseBar, phrase), source: source)
+                p = BarPosition(beatInBar: l.beatInBar + 1, bar: l.bar, phraseBar: min(l.phraseBar, phrase),
+                                source: source)
             }
         } else {
             p = BarPosition(beatInBar: 1, bar: 1, phraseBar: 1, source: source)

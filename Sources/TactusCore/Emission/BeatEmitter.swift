@@ -60,7 +60,8 @@ public struct BeatEmitter: Sendable {
         switch config.mode {
         case .reactive:
             guard step.isBeat else { return nil }
-            return send(at: time + phaseOffset, now: now, tempo: step.tempo, confidence: step.confidence, predicted: false)
+            return send(at: time + phaseOffset, now: now, tempo: step.tempo, confidence: step.confidence,
+                        predicted: false)
         case .predictive:
             return predictive(step: step, time: time, now: now, block: blockSeconds ?? hopSeconds, gateOpen: gateOpen)
         }
@@ -114,7 +115,9 @@ public struct BeatEmitter: Sendable {
     public var lastSentTime: Double { lastSent }
     /// The last anchor: a beat the tracker found (or the operator set), its period (s) and the
     /// confidence then; time −∞ when there is none (the gate closed since).
-    public var anchor: (time: Double, period: Double, confidence: Double) { (anchorTime, anchorPeriod, anchorConfidence) }
+    public var anchor: (time: Double, period: Double, confidence: Double) {
+        (anchorTime, anchorPeriod, anchorConfidence)
+    }
     /// Everything added to the tracker's beat times: `config.offset` and the nudges.
     public var beatOffset: Double { config.offset + phaseOffset }
     /// The held grid while holding: a beat time and the period (s).
@@ -154,7 +157,8 @@ public struct BeatEmitter: Sendable {
         guard isHolding else { return }
         isHolding = false
         let k = ((time - holdAnchor) / holdPeriod).rounded(.down)
-        setAnchor(beat: holdAnchor + k * holdPeriod, period: holdPeriod, confidence: max(anchorConfidence, config.lockThreshold))
+        setAnchor(beat: holdAnchor + k * holdPeriod, period: holdPeriod,
+                  confidence: max(anchorConfidence, config.lockThreshold))
     }
 
     /// Forgets the anchor, the hold and the nudges (the operator's `reset`); the beat count and

@@ -44,7 +44,8 @@ public struct BeatEvent: Sendable, Equatable, BitwiseCopyable {
     /// The beat as a JSON line of docs/events.md (schema version 1), with the daemon's host time
     /// and sequence number when given; ends with a newline. Bar fields are there when counted.
     public func jsonLine(hostTime: Double? = nil, seq: Int? = nil) -> String {
-        var s = String(cFormat: "{\"v\":1,\"event\":\"beat\",\"time\":%.4f,\"emitted\":%.4f,\"tempo\":%.2f,\"confidence\":%.3f,\"count\":%d,",
+        var s = String(cFormat: "{\"v\":1,\"event\":\"beat\",\"time\":%.4f,\"emitted\":%.4f,\"tempo\":%.2f,"
+                                + "\"confidence\":%.3f,\"count\":%d,",
                        beatTime, emissionTime, tempo, confidence, count)
         s += predicted ? "\"predicted\":true" : "\"predicted\":false"
         if late { s += ",\"late\":true" }

@@ -40,7 +40,9 @@ public final class BeatPipeline {
         framer = Framer(frameSize: config.features.frameSize, hopSize: config.features.hopSize)
         features = BeatFeatures(config: config.features)
         let bandCount = features.bandCount
-        let onset = { SpectralFluxOnset(bandCount: bandCount, frameRate: config.features.frameRate, config: config.onset) }
+        let onset = {
+            SpectralFluxOnset(bandCount: bandCount, frameRate: config.features.frameRate, config: config.onset)
+        }
         if let model {
             guard model.inputCount == features.count else {
                 throw .modelMismatch("the model reads \(model.inputCount) features per frame; "

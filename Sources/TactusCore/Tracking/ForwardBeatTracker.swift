@@ -134,7 +134,8 @@ public final class ForwardBeatTracker {
         var total = 0.0
         for t in 0..<tempoCount {
             let bpm = 60 * frameRate / Double(stateSpace.intervals[t])
-            var w = config.startBPM > 0 ? Self.logNormalWeight(bpm: bpm, centre: config.startBPM, octaves: config.startWidth) : 1
+            var w = config.startBPM > 0
+                ? Self.logNormalWeight(bpm: bpm, centre: config.startBPM, octaves: config.startWidth) : 1
             if let tw = tempoWeights { w *= tw[t] }
             for s in first[t]..<(first[t] + length[t]) { initial[s] = w }
             total += w * Double(length[t])

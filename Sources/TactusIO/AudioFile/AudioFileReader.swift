@@ -52,7 +52,8 @@ public final class AudioFileReader {
         // (closing it here as well was a double free, found by the audio fuzzer).
         // Beyond these, a header is corrupt (or hostile) rather than unusual.
         guard (1...1024).contains(channelCount), (1_000...768_000).contains(fileSampleRate) else {
-            throw AudioFileError(path: path, reason: .unsupportedFormat("header has \(channelCount) channels at \(fileSampleRate) Hz"))
+            throw AudioFileError(
+                path: path, reason: .unsupportedFormat("header has \(channelCount) channels at \(fileSampleRate) Hz"))
         }
         guard frameCount > 0 else {
             throw AudioFileError(path: path, reason: .empty)
@@ -93,7 +94,8 @@ public final class AudioFileReader {
         let resampler: Resampler?
         if Double(fileSampleRate) != sampleRate {
             do {
-                resampler = try Resampler(inputRate: Double(fileSampleRate), outputRate: sampleRate, maxBlock: blockSize)
+                resampler = try Resampler(inputRate: Double(fileSampleRate), outputRate: sampleRate,
+                                          maxBlock: blockSize)
             } catch {
                 throw AudioFileError(path: path, reason: .resampler(error.message))
             }

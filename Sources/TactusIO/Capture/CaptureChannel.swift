@@ -56,7 +56,8 @@ public final class CaptureChannel: @unchecked Sendable {
 
     public init(capacitySamples: Int, periods: Int = 1024) {
         samples = SPSCRing(capacity: capacitySamples, filler: 0)
-        stamps = SPSCRing(capacity: periods, filler: CaptureStamp(firstSample: 0, frames: 0, hostNanos: 0, gapBefore: 0))
+        stamps = SPSCRing(capacity: periods,
+                          filler: CaptureStamp(firstSample: 0, frames: 0, hostNanos: 0, gapBefore: 0))
         notices = SPSCRing(capacity: 256, filler: CaptureNotice(kind: .opened, value: 0, hostNanos: 0))
     }
 

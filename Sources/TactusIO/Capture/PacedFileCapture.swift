@@ -35,7 +35,8 @@ public final class PacedFileCapture: CaptureSource, @unchecked Sendable {
         self.speed = speed
         firstReader = Mutex(try AudioFileReader(path: path))
         // About 1.5 s ahead at real time; more when played faster, so the decoder keeps ahead.
-        decoded = SPSCRing(capacity: max(4 * periodFrames, Int(1.5 * max(1, speed / 10) * Double(sampleRate))), filler: 0)
+        decoded = SPSCRing(capacity: max(4 * periodFrames, Int(1.5 * max(1, speed / 10) * Double(sampleRate))),
+                           filler: 0)
         period = .allocate(capacity: periodFrames)
         period.initialize(repeating: 0)
     }

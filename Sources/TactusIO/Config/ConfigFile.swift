@@ -19,7 +19,8 @@ public enum ConfigFile {
         return try parse(text, path: path, base: base)
     }
 
-    public static func parse(_ text: String, path: String, base: TactusConfig = TactusConfig()) throws(ConfigFileError) -> TactusConfig {
+    public static func parse(_ text: String, path: String,
+                             base: TactusConfig = TactusConfig()) throws(ConfigFileError) -> TactusConfig {
         let document: TOMLDocument
         do { document = try TOMLDocument(parsing: text) } catch {
             throw ConfigFileError(path: path, line: error.line, key: nil, message: error.message)
@@ -35,7 +36,8 @@ public enum ConfigFile {
             lines[full] = entry.line
             guard entry.key.count == 2 else {
                 throw ConfigFileError(path: path, line: entry.line, key: full,
-                                      message: entry.key.count == 1 ? "every key belongs in a section, e.g. [tracker]" : "unknown key")
+                                      message: entry.key.count == 1
+                                          ? "every key belongs in a section, e.g. [tracker]" : "unknown key")
             }
             guard let parameter = ParameterTable.parameter(full) else {
                 throw ConfigFileError(path: path, line: entry.line, key: full, message: "unknown key")

@@ -33,10 +33,12 @@ public struct FaultPlan: Sendable, Equatable {
         for item in spec.split(separator: ",") {
             let parts = item.split(separator: "@", maxSplits: 1)
             guard parts.count == 2, let code = Self.names[String(parts[0])] else {
-                throw FaultPlanError("'\(item)': expected NAME@FIRST[-LAST] with NAME one of \(Self.names.keys.sorted().joined(separator: ", "))")
+                throw FaultPlanError("'\(item)': expected NAME@FIRST[-LAST] with NAME one of "
+                                     + "\(Self.names.keys.sorted().joined(separator: ", "))")
             }
             let range = parts[1].split(separator: "-", maxSplits: 1)
-            guard let first = Int(range[0]), first >= 0, let last = range.count == 2 ? Int(range[1]) : first, last >= first else {
+            guard let first = Int(range[0]), first >= 0, let last = range.count == 2 ? Int(range[1]) : first,
+                  last >= first else {
                 throw FaultPlanError("'\(item)': bad operation range")
             }
             entries.append(Entry(fault: code, first: first, last: last))

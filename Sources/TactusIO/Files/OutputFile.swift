@@ -81,7 +81,8 @@ public final class OutputFile {
             if let temporary {
                 // The name may have changed type since it was resolved: check again just before.
                 guard case .replace(let again, _) = try Self.resolve(destination), again == destination else {
-                    throw OutputFileError(path, "changed into something that is not a regular file while it was written")
+                    throw OutputFileError(path,
+                                          "changed into something that is not a regular file while it was written")
                 }
                 guard rename(temporary, destination) == 0 else {
                     throw OutputFileError(path, "cannot rename into place: \(Self.reason(errno))")
@@ -134,7 +135,8 @@ public final class OutputFile {
     public static func makeDirectory(_ path: String) throws(OutputFileError) {
         var prefix = ""
         for part in path.split(separator: "/", omittingEmptySubsequences: false) {
-            prefix += prefix.isEmpty && path.hasPrefix("/") && part.isEmpty ? "/" : (prefix.isEmpty || prefix == "/" ? "" : "/") + part
+            prefix += prefix.isEmpty && path.hasPrefix("/") && part.isEmpty
+                ? "/" : (prefix.isEmpty || prefix == "/" ? "" : "/") + part
             if part.isEmpty { continue }
             if mkdir(prefix, 0o777) != 0 && errno != EEXIST {
                 throw OutputFileError(path, "cannot create the directory '\(prefix)': \(reason(errno))")

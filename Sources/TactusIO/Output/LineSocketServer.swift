@@ -46,7 +46,8 @@ public final class LineSocketServer: @unchecked Sendable {
         self.path = path
         let addr = try UnixSocketAddress(path)
         try Self.clearStale(path, addr)
-        listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        listener = socket(AF_UNIX,
+                          Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard listener >= 0 else { throw OutputError("\(path): socket: \(String(cString: strerror(errno)))") }
         let bound = addr.withSockaddr { bind(listener, $0, $1) }
         guard bound == 0 else {
@@ -58,7 +59,8 @@ public final class LineSocketServer: @unchecked Sendable {
         if lstat(path, &info) == 0 { boundFile = (info.st_dev, info.st_ino) }
         // The mode is set explicitly: the service's UMask=0077 would leave the socket 0700,
         // unusable by anyone in the group.
-        if chmod(path, mode) != 0 || (group.map { chown(path, uid_t.max, $0) != 0 } ?? false) || listen(listener, 8) != 0 {
+        if chmod(path, mode) != 0 || (group.map { chown(path, uid_t.max, $0) != 0 } ?? false)
+            || listen(listener, 8) != 0 {
             let why = String(cString: strerror(errno))
             removeOwnSocket()
             close(listener)
@@ -99,10 +101,12 @@ public final class LineSocketServer: @unchecked Sendable {
         let error = errno
         close(probe)
         if connected == 0 {
-            throw OutputError("\(path): another process is serving on this socket (a second tactus?): not taking it over")
+            throw OutputError("\(path): another process is serving on this socket (a second tactus?): "
+                              + "not taking it over")
         }
         guard error == ECONNREFUSED else {
-            throw OutputError("\(path): cannot tell whether the socket there is in use (\(String(cString: strerror(error)))): "
+            throw OutputError("\(path): cannot tell whether the socket there is in use "
+                              + "(\(String(cString: strerror(error)))): "
                               + "not replacing it")
         }
         guard unlink(path) == 0 || errno == ENOENT else {

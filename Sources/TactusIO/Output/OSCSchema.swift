@@ -87,7 +87,8 @@ public struct OSCSchema: Sendable {
                     paths.map { .message(address: $0, arguments: [.float32(0)]) })
         case .resolume:
             let normalised = Float(min(max((e.tempo - 20) / 480, 0), 1))
-            var out: [OSCPacket] = [.message(address: "/composition/tempocontroller/tempo", arguments: [.float32(normalised)])]
+            var out: [OSCPacket] = [.message(address: "/composition/tempocontroller/tempo",
+                                             arguments: [.float32(normalised)])]
             // Resync puts Resolume's bar start on this beat: on the first predicted beat, then,
             // once the operator set the downbeat, on each phrase's first beat (its bar 1).
             let operatorBars = e.barSource == .operator

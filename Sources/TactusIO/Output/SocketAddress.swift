@@ -28,7 +28,8 @@ public struct SocketAddress: @unchecked Sendable {
         storage = sockaddr_storage()
         length = info.pointee.ai_addrlen
         withUnsafeMutableBytes(of: &storage) { raw in
-            raw.copyMemory(from: UnsafeRawBufferPointer(start: info.pointee.ai_addr, count: Int(info.pointee.ai_addrlen)))
+            raw.copyMemory(from: UnsafeRawBufferPointer(start: info.pointee.ai_addr,
+                                                        count: Int(info.pointee.ai_addrlen)))
         }
     }
 
@@ -71,6 +72,8 @@ public struct SocketAddress: @unchecked Sendable {
     /// connect(2) `fd` to this address; 0 or -1 with errno set.
     public func connect(_ fd: Int32) -> Int32 {
         var a = storage
-        return withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, length) } }
+        return withUnsafePointer(to: &a) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, length) }
+        }
     }
 }

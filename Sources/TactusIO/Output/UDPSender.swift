@@ -44,13 +44,15 @@ public final class UDPSender: @unchecked Sendable {
 
     /// What the last failure was, in words.
     public var failureReason: String {
-        lastError == Self.unresolvedError ? (unresolvedReason ?? "cannot resolve") : String(cString: strerror(lastError))
+        lastError == Self.unresolvedError
+            ? (unresolvedReason ?? "cannot resolve") : String(cString: strerror(lastError))
     }
 
     private func open(_ address: SocketAddress) throws(OutputError) {
         self.address = address
         let family = address.family
-        fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        fd = socket(family,
+                    Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw OutputError("\(target): socket: \(String(cString: strerror(errno)))") }
         // Connected, so that the kernel reports a refusing target (ICMP port unreachable) as
         // ECONNREFUSED on later sends instead of dropping it silently. A target without a route

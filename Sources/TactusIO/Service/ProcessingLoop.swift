@@ -16,8 +16,8 @@ public struct DaemonEvent: Sendable, Equatable, BitwiseCopyable {
     /// `event.count`, not this), so a receiver can prove no beat was lost on the way.
     public var seq: Int
 
-    public init(event: BeatEvent, beatHostNanos: Int64, emissionHostNanos: Int64, captureNanos: Int64, readyNanos: Int64,
-                seq: Int = 0) {
+    public init(event: BeatEvent, beatHostNanos: Int64, emissionHostNanos: Int64, captureNanos: Int64,
+                readyNanos: Int64, seq: Int = 0) {
         self.event = event; self.beatHostNanos = beatHostNanos; self.emissionHostNanos = emissionHostNanos
         self.captureNanos = captureNanos; self.readyNanos = readyNanos; self.seq = seq
     }
@@ -171,7 +171,9 @@ public final class ProcessingLoop: @unchecked Sendable {
     /// Processes every period waiting in the channel.
     public func drain() {
         var stamp = CaptureStamp(firstSample: 0, frames: 0, hostNanos: 0, gapBefore: 0)
-        while withUnsafeMutablePointer(to: &stamp, { channel.stamps.read(into: UnsafeMutableBufferPointer(start: $0, count: 1)) }) == 1 {
+        while withUnsafeMutablePointer(to: &stamp, {
+            channel.stamps.read(into: UnsafeMutableBufferPointer(start: $0, count: 1))
+        }) == 1 {
             let start = MonotonicClock.nanos()
             swapIfPending()
             applyCommands()
@@ -206,7 +208,8 @@ public final class ProcessingLoop: @unchecked Sendable {
             streamOffset = streamSamples
         }
         // The old pipeline goes back to the main thread: freeing it here would call free().
-        if !retired.compareExchange(expected: 0, desired: Int(bitPattern: old), ordering: .acquiringAndReleasing).exchanged {
+        if !retired.compareExchange(expected: 0, desired: Int(bitPattern: old),
+                                    ordering: .acquiringAndReleasing).exchanged {
             Unmanaged<BeatPipeline>.fromOpaque(old).release()
         }
     }

@@ -78,8 +78,8 @@ final class Daemon {
         web?.start(config, processing: processing, channel: channel, output: output, log: log)
         let (processing, channel, written) = (processing, channel, output.written)
         output.status = { [unowned output] in
-            String(cFormat: "{\"v\":1,\"event\":\"status\",\"tempo\":%.2f,\"confidence\":%.3f,\"beats\":%d,\"xruns\":%d,"
-                   + "\"dropped\":%d,\"output_errors\":%d,\"meter\":%d,\"beat_in_bar\":%d,\"bar\":%d",
+            String(cFormat: "{\"v\":1,\"event\":\"status\",\"tempo\":%.2f,\"confidence\":%.3f,\"beats\":%d,"
+                   + "\"xruns\":%d,\"dropped\":%d,\"output_errors\":%d,\"meter\":%d,\"beat_in_bar\":%d,\"bar\":%d",
                    Double(bitPattern: processing.tempoBits.load(ordering: .relaxed)),
                    Double(bitPattern: processing.confidenceBits.load(ordering: .relaxed)),
                    written.load(ordering: .relaxed), channel.xruns.load(ordering: .relaxed),
@@ -122,7 +122,13 @@ final class Daemon {
             throw ExitCodeError.config
         }
         #endif
-        log.info("model: \(model.map { "\(config.modelPath) (\($0.networks.count) networks\($0.onsetMix > 0 ? ", onset mix \($0.onsetMix)" : ""))" } ?? "none, spectral-flux onset fallback"); emission \(config.emission.mode.rawValue), lead \(Int(config.emission.lead * 1000)) ms")
+        log.info("""
+            model: \(model.map {
+                "\(config.modelPath) (\($0.networks.count) networks"
+                    + "\($0.onsetMix > 0 ? ", onset mix \($0.onsetMix)" : ""))"
+            } ?? "none, spectral-flux onset fallback"); \
+            emission \(config.emission.mode.rawValue), lead \(Int(config.emission.lead * 1000)) ms
+            """)
     }
 
     deinit {
@@ -200,7 +206,8 @@ final class Daemon {
         o.start()
         capture.start()
         notifier.notify("READY=1")
-        let input = config.capture.source == .alsa ? "ALSA device '\(config.capture.device)'" : "file '\(config.capture.file)'"
+        let input = config.capture.source == .alsa
+            ? "ALSA device '\(config.capture.device)'" : "file '\(config.capture.file)'"
         announce(.info, "started", "running: capture \(input)")
 
         var lastStatus = -Double.infinity, lastWatchdog = -Double.infinity
@@ -251,25 +258,35 @@ final class Daemon {
         var n = CaptureNotice(kind: .opened, value: 0, hostNanos: 0)
         var ended = false
         let device = DaemonNotice.quoted(config.capture.device)
-        while withUnsafeMutablePointer(to: &n, { channel.notices.read(into: UnsafeMutableBufferPointer(start: $0, count: 1)) }) == 1 {
+        while withUnsafeMutablePointer(to: &n, {
+            channel.notices.read(into: UnsafeMutableBufferPointer(start: $0, count: 1))
+        }) == 1 {
             switch n.kind {
             case .opened:
-                announce(.notice, "device_open", "capture open at \(n.value) Hz", [("device", device), ("rate", "\(n.value)")])
+                announce(.notice, "device_open", "capture open at \(n.value) Hz",
+                         [("device", device), ("rate", "\(n.value)")])
             case .openFailed:
                 let why = ALSAError(code: Int32(n.value)).description
-                announce(.warning, "device_unavailable", "capture device '\(config.capture.device)' unavailable: \(why); retrying with backoff",
+                announce(.warning, "device_unavailable",
+                         "capture device '\(config.capture.device)' unavailable: \(why); retrying with backoff",
                          [("device", device), ("error", DaemonNotice.quoted(why))])
             case .retrying: log.debug("next attempt to open the capture device in \(n.value) ms")
             case .xrun:
-                announce(.warning, "xrun", n.value > 0 ? "capture gap: \(n.value) samples lost; the stream clock advances over them"
-                                                      : "capture overrun (xrun); restarted", [("samples", "\(n.value)")])
+                announce(.warning, "xrun",
+                         n.value > 0 ? "capture gap: \(n.value) samples lost; the stream clock advances over them"
+                                     : "capture overrun (xrun); restarted",
+                         [("samples", "\(n.value)")])
             case .suspended:
                 announce(.warning, "device_suspended", "capture device suspended; resuming", [("device", device)])
             case .lost:
                 let why = ALSAError(code: Int32(n.value)).description
-                announce(.error, "device_lost", "capture device lost: \(why); reopening", [("device", device), ("error", DaemonNotice.quoted(why))])
+                announce(.error, "device_lost", "capture device lost: \(why); reopening",
+                         [("device", device), ("error", DaemonNotice.quoted(why))])
             case .realtime: log.info("capture thread at SCHED_FIFO priority \(n.value)")
-            case .realtimeDenied: log.warning("no real-time priority for the capture thread (error \(n.value)): running at normal priority; grant LimitRTPRIO or CAP_SYS_NICE")
+            case .realtimeDenied: log.warning("""
+                no real-time priority for the capture thread (error \(n.value)): running at normal priority; \
+                grant LimitRTPRIO or CAP_SYS_NICE
+                """)
             case .ended:
                 if let why = (source as? PacedFileCapture)?.failure.withLock({ $0 }) {
                     log.error("capture.file: decoding stopped: \(why)")
@@ -325,7 +342,8 @@ final class Daemon {
              OSCSchema(preset: spec.preset, timetags: spec.timetags ?? output.oscTimetags,
                        qlcPath: output.qlcPath, qlcBarPath: output.qlcBarPath, qlcPhrasePath: output.qlcPhrasePath,
                        ma3Command: output.ma3Command,
-                       lead: OSCSchema.sendLead(preset: spec.preset, lead: spec.lead, emissionLead: config.emission.lead),
+                       lead: OSCSchema.sendLead(preset: spec.preset, lead: spec.lead,
+                                                emissionLead: config.emission.lead),
                        release: spec.release ?? OSCSchema.qlcRelease))
         }
     }
@@ -374,7 +392,9 @@ final class Daemon {
             let checked = try Preflight.check(new)
             var applied: [String] = []
             // The OSC send times follow emission.lead: a changed lead rebuilds the targets too.
-            let outputKeys = changed.filter { ($0.hasPrefix("output.") && !Self.needsRestart($0)) || $0 == "emission.lead" }
+            let outputKeys = changed.filter {
+                ($0.hasPrefix("output.") && !Self.needsRestart($0)) || $0 == "emission.lead"
+            }
             if !outputKeys.isEmpty {
                 let udp = try new.output.jsonlUDP.isEmpty ? nil : UDPSender(target: new.output.jsonlUDP)
                 output.replaceReloadable(with: try Self.reloadableSinks(new, udp: udp, reports: reports, log: log))
@@ -393,7 +413,9 @@ final class Daemon {
                 model = checked.model
             }
             if changed.contains("service.status_interval") { applied.append("service.status_interval") }
-            if !restart.isEmpty { log.warning("reload: \(restart.joined(separator: ", ")) take effect after a restart") }
+            if !restart.isEmpty {
+                log.warning("reload: \(restart.joined(separator: ", ")) take effect after a restart")
+            }
             config = new
             let what = applied.isEmpty ? "nothing to change" : "applied \(applied.joined(separator: ", "))"
             announce(.notice, "reload", "configuration reloaded from \(configPath): \(what)")
@@ -413,8 +435,8 @@ final class Daemon {
         Self.announce(level, kind, message, fields, log: log, to: output.notices)
     }
 
-    private static func announce(_ level: Logger.Level, _ kind: String, _ message: String, _ fields: [(String, String)] = [],
-                                 log: Logger, to notices: NoticeBoard) {
+    private static func announce(_ level: Logger.Level, _ kind: String, _ message: String,
+                                 _ fields: [(String, String)] = [], log: Logger, to notices: NoticeBoard) {
         log.log(level: level, "\(message)")
         notices.post(DaemonNotice(kind: kind, message: message, fields: fields))
     }
@@ -431,13 +453,15 @@ final class Daemon {
             wasLocked = locked
             let tempo = Double(bitPattern: processing.tempoBits.load(ordering: .relaxed))
             let confidence = Double(bitPattern: processing.confidenceBits.load(ordering: .relaxed))
-            announce(.info, locked ? "lock" : "unlock", locked ? String(cFormat: "locked at %.1f BPM", tempo) : "lock lost",
+            announce(.info, locked ? "lock" : "unlock",
+                     locked ? String(cFormat: "locked at %.1f BPM", tempo) : "lock lost",
                      [("tempo", String(cFormat: "%.2f", tempo)), ("confidence", String(cFormat: "%.3f", confidence))])
         }
         let repaired = processing.repairedSamples.load(ordering: .relaxed)
         if repaired > repairedReported && MonotonicClock.seconds() - lastRepairPost >= 1 {
             lastRepairPost = MonotonicClock.seconds()
-            let m = "input: \(repaired - repairedReported) samples were NaN, infinite or beyond full scale ×64; replaced"
+            let m = "input: \(repaired - repairedReported) samples were NaN, infinite "
+                + "or beyond full scale ×64; replaced"
             // Logged once; a notice at most once a second while it goes on.
             if repairedReported == 0 { log.warning("\(m) (further repairs counted in the notices)") }
             output.post(DaemonNotice(kind: "input_repaired", message: m, fields: [("samples", "\(repaired)")]))
@@ -473,8 +497,10 @@ final class Daemon {
             ("dropped_periods", "\(channel.droppedPeriods.load(ordering: .relaxed))"),
             ("xruns", "\(channel.xruns.load(ordering: .relaxed))"),
             ("repaired_samples", "\(processing.repairedSamples.load(ordering: .relaxed))"),
-            ("stream_s", String(cFormat: "%.4f", Double(bitPattern: processing.streamTimeBits.load(ordering: .relaxed)))),
-            ("cost_us_p50", String(cFormat: "%.2f", q(costs, 0.5))), ("cost_us_p99", String(cFormat: "%.2f", q(costs, 0.99))),
+            ("stream_s",
+             String(cFormat: "%.4f", Double(bitPattern: processing.streamTimeBits.load(ordering: .relaxed)))),
+            ("cost_us_p50", String(cFormat: "%.2f", q(costs, 0.5))),
+            ("cost_us_p99", String(cFormat: "%.2f", q(costs, 0.99))),
             ("latency_ms_p50", String(cFormat: "%.3f", q(latencies, 0.5))),
             ("latency_ms_p99", String(cFormat: "%.3f", q(latencies, 0.99))),
             ("midi_messages", "\(midi?.messages.load(ordering: .relaxed) ?? 0)"),

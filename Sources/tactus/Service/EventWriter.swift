@@ -87,7 +87,8 @@ final class EventWriter: @unchecked Sendable {
         let previous = reportedTempo
         reportedTempo = tempo
         post(DaemonNotice(kind: "tempo", message: String(cFormat: "tempo %.1f BPM", tempo),
-                          fields: [("tempo", String(cFormat: "%.2f", tempo)), ("previous", String(cFormat: "%.2f", previous))]))
+                          fields: [("tempo", String(cFormat: "%.2f", tempo)),
+                                   ("previous", String(cFormat: "%.2f", previous))]))
     }
 
     /// Work the sinks have due; the next time one wants to run (ns), if any.

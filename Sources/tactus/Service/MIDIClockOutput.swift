@@ -59,7 +59,9 @@ final class MIDIClockOutput: @unchecked Sendable {
     func run(stop: UnsafeAtomic<Bool>) {
         var event = DaemonEvent.empty
         while true {
-            while withUnsafeMutablePointer(to: &event, { beats.read(into: UnsafeMutableBufferPointer(start: $0, count: 1)) }) == 1 {
+            while withUnsafeMutablePointer(to: &event, {
+                beats.read(into: UnsafeMutableBufferPointer(start: $0, count: 1))
+            }) == 1 {
                 let e = event.event
                 let song = e.barSource == .operator
                     ? MIDIClockGenerator.songBeat(bar: e.bar, beatInBar: e.beatInBar, meter: e.meter) : nil

@@ -29,7 +29,8 @@ enum Preflight {
         var group: gid_t?
         if !config.output.jsonlSocketGroup.isEmpty {
             guard let gid = groupID(config.output.jsonlSocketGroup) else {
-                throw ConfigLoading.Failure(message: "output.jsonl_socket_group: no group '\(config.output.jsonlSocketGroup)'")
+                throw ConfigLoading.Failure(
+                    message: "output.jsonl_socket_group: no group '\(config.output.jsonlSocketGroup)'")
             }
             group = gid
         }

@@ -22,7 +22,8 @@ public final class ALSASequencerSink: @unchecked Sendable {
         var handle: OpaquePointer?
         let rc = snd_seq_open(&handle, "default", Int32(SND_SEQ_OPEN_OUTPUT), Int32(SND_SEQ_NONBLOCK))
         guard rc == 0, let handle else {
-            let hint = access("/dev/snd/seq", F_OK) != 0 ? " (/dev/snd/seq is absent: load snd-seq, or run where a sound card is)" : ""
+            let hint = access("/dev/snd/seq", F_OK) != 0
+                ? " (/dev/snd/seq is absent: load snd-seq, or run where a sound card is)" : ""
             throw OutputError("ALSA sequencer: \(String(cString: snd_strerror(rc)))\(hint)")
         }
         seq = handle
@@ -42,10 +43,12 @@ public final class ALSASequencerSink: @unchecked Sendable {
         if !connectTo.isEmpty {
             var address = snd_seq_addr_t()
             let parsed = snd_seq_parse_address(seq, &address, connectTo)
-            let connected = parsed == 0 ? snd_seq_connect_to(seq, port, Int32(address.client), Int32(address.port)) : parsed
+            let connected = parsed == 0
+                ? snd_seq_connect_to(seq, port, Int32(address.client), Int32(address.port)) : parsed
             if connected < 0 {
                 snd_seq_close(seq)
-                throw OutputError("ALSA sequencer: cannot connect to '\(connectTo)': \(String(cString: snd_strerror(connected)))")
+                throw OutputError(
+                    "ALSA sequencer: cannot connect to '\(connectTo)': \(String(cString: snd_strerror(connected)))")
             }
         }
     }

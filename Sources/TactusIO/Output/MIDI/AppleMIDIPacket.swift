@@ -59,7 +59,8 @@ public enum AppleMIDIPacket: Equatable, Sendable {
         guard bytes.count >= 4, bytes[0] == 0xFF, bytes[1] == 0xFF else { return nil }
         func u32(_ at: Int) -> UInt32? {
             guard at >= 0, at + 4 <= bytes.count else { return nil }
-            return UInt32(bytes[at]) << 24 | UInt32(bytes[at + 1]) << 16 | UInt32(bytes[at + 2]) << 8 | UInt32(bytes[at + 3])
+            return UInt32(bytes[at]) << 24 | UInt32(bytes[at + 1]) << 16 | UInt32(bytes[at + 2]) << 8
+                | UInt32(bytes[at + 3])
         }
         func u64(_ at: Int) -> UInt64? {
             guard let hi = u32(at), let lo = u32(at + 4) else { return nil }
@@ -68,7 +69,9 @@ public enum AppleMIDIPacket: Equatable, Sendable {
         let command = String(decoding: bytes[2..<4], as: UTF8.self)
         switch command {
         case "IN", "OK", "NO", "BY":
-            guard let version = u32(4), version == protocolVersion, let token = u32(8), let ssrc = u32(12) else { return nil }
+            guard let version = u32(4), version == protocolVersion, let token = u32(8), let ssrc = u32(12) else {
+                return nil
+            }
             var name = ""
             if bytes.count > 16 {
                 let rest = bytes[16...].prefix { $0 != 0 }
@@ -104,7 +107,9 @@ public enum RTPMIDIPacket {
     public static func encode(_ message: [UInt8], sequence: UInt16, timestamp: UInt32, ssrc: UInt32) -> [UInt8] {
         precondition(message.count <= 15, "short MIDI messages only")
         var out: [UInt8] = [0x80, 0x80 | payloadType, UInt8(sequence >> 8), UInt8(sequence & 0xFF)]
-        for v in [timestamp, ssrc] { out += [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+        for v in [timestamp, ssrc] {
+            out += [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]
+        }
         out.append(UInt8(message.count))
         return out + message
     }

@@ -53,19 +53,28 @@ public final class RTPMIDISession: @unchecked Sendable {
     /// Two sockets on consecutive local ports (a few attempts with ephemeral ports).
     private static func bindPair(family: Int32, localPort: UInt16, peer: String) throws(OutputError) -> (Int32, Int32) {
         func socketBound(_ port: UInt16) -> Int32? {
-            let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            let fd = socket(
+                family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard fd >= 0 else { return nil }
             var rc: Int32
             if family == AF_INET6 {
                 var a = sockaddr_in6()
                 a.sin6_family = sa_family_t(AF_INET6)
                 a.sin6_port = port.bigEndian
-                rc = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
+                rc = withUnsafePointer(to: &a) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                    }
+                }
             } else {
                 var a = sockaddr_in()
                 a.sin_family = sa_family_t(AF_INET)
                 a.sin_port = port.bigEndian
-                rc = withUnsafePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+                rc = withUnsafePointer(to: &a) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                }
             }
             if rc != 0 { Glibc.close(fd); return nil }
             return fd
@@ -73,7 +82,9 @@ public final class RTPMIDISession: @unchecked Sendable {
         func port(of fd: Int32) -> UInt16 {
             var a = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            _ = withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+            _ = withUnsafeMutablePointer(to: &a) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            }
             return withUnsafeBytes(of: &a) { raw in UInt16(raw[2]) << 8 | UInt16(raw[3]) }
         }
         for _ in 0..<16 {
@@ -90,7 +101,9 @@ public final class RTPMIDISession: @unchecked Sendable {
     private func ticks(_ nanos: Int64) -> UInt64 { UInt64(max(0, nanos - startNanos) / 100_000) }
 
     private func send(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
+        let n = bytes.withUnsafeBytes {
+            Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+        }
         if n == bytes.count { return true }
         errors += 1
         return false
@@ -147,7 +160,8 @@ public final class RTPMIDISession: @unchecked Sendable {
             if count == 0 {
                 _ = send(data, AppleMIDIPacket.sync(ssrc: ssrc, count: 1, timestamps: [ts[0], ticks(now), 0]).encoded)
             } else if count == 1 {
-                _ = send(data, AppleMIDIPacket.sync(ssrc: ssrc, count: 2, timestamps: [ts[0], ts[1], ticks(now)]).encoded)
+                _ = send(data,
+                         AppleMIDIPacket.sync(ssrc: ssrc, count: 2, timestamps: [ts[0], ts[1], ticks(now)]).encoded)
             }
         default:
             break
@@ -159,7 +173,8 @@ public final class RTPMIDISession: @unchecked Sendable {
     public func send(_ message: [UInt8], nowNanos: Int64) -> Bool {
         guard state == .connected else { return false }
         sequence &+= 1
-        let packet = RTPMIDIPacket.encode(message, sequence: sequence, timestamp: UInt32(truncatingIfNeeded: ticks(nowNanos)), ssrc: ssrc)
+        let packet = RTPMIDIPacket.encode(message, sequence: sequence,
+                                          timestamp: UInt32(truncatingIfNeeded: ticks(nowNanos)), ssrc: ssrc)
         let ok = send(data, packet)
         if ok { sent += 1 }
         return ok
