@@ -11,8 +11,13 @@
 #   training/recipe.sh export K    # fold K's weight file (training/data/cv/foldK.tnn), calibrated
 #                                  # (export 4 last: its calibration uses folds 0-3's models)
 #   training/recipe.sh ship        # fold 4's export into models/ with its golden file
+#   training/recipe.sh v2          # model v2 (issue 19; not shipped yet, trial 9's settings): v1's
+#                                  # real files + data v2's train songs (training/splits_v2.tsv) +
+#                                  # the first 474 synthetic excerpts; one 2 x 128 network (~70 min)
+#   training/recipe.sh v2-ship     # its epoch 28, calibrated, into models/tactus-beats-v2.tnn
 #
-# No step selects anything on the valid split: the networks are fixed epochs of a fixed schedule
+# v2's settings were chosen on the valid split of splits_v2.tsv (training/README.md, trials 1-10).
+# For v1, no step selects anything on the valid split: the networks are fixed epochs of a fixed schedule
 # (snapshot ensemble of epochs 20, 24 and 28 of a 40-epoch cosine schedule stopped at 28). The
 # share of the onset function mixed into the network's activation (ONSET_MIX) was chosen on the
 # CV networks' held-out predictions of folds 0-3 (training/choose_onset_mix.py, after 'export 0'
@@ -31,6 +36,14 @@ TRAIN_ARGS="--synthetic $data --synthetic $here/data-b --real-variants 8 --real-
   --select last --patience 1000 --seed 1"
 SNAPSHOTS="020 024 028"
 ONSET_MIX=0.7
+
+# v2: the synthetic excerpts are the first rows of each render manifest (those rendered before
+# trial 2; DIR:N), the network one 2 x 128 LSTM (v1's three 2 x 64 cost as much per hop).
+TRAIN_ARGS_V2="--v2 --v2-variants 3 --synthetic $data:341 --synthetic $here/data-b:310 --synthetic-tempo 110
+  --synthetic-speed-variants 2 --no-synthetic-original --real-variants 8 --real-speed 0.8 1.25 --real-eq 0.3
+  --units 128 --layers 2 --dropout 0.1 --ema 0.998 --p-real 0.8 --augment 0.9 --pos-weight 5
+  --pos-weight-epochs 25 --steps 150 --epochs 40 --schedule cosine --stop-after 28 --select last
+  --patience 1000 --seed 1 --dbn-every 4"
 
 case "${1:-}" in
 data)
@@ -67,8 +80,20 @@ ship)
     for c in "$@"; do set -- "$@" --checkpoint "$c"; shift; done
     "$py" "$here/check_export.py" --model models/tactus-beats-v1.tnn "$@"
     ;;
+v2)
+    # shellcheck disable=SC2086
+    nice "$py" "$here/train.py" --name v2 $TRAIN_ARGS_V2
+    ;;
+v2-ship)
+    ck="$data/runs/v2/epoch028.pt"
+    [ -f "$ck" ] || { echo "recipe.sh: run 'v2' first" >&2; exit 1; }
+    "$py" "$here/export.py" models/tactus-beats-v2.tnn "$ck" --name "tactus-beats-v2" --onset-mix "$ONSET_MIX" \
+        --calibrate
+    "$py" "$here/golden.py" models/tactus-beats-v2.golden.txt "$ck"
+    "$py" "$here/check_export.py" --model models/tactus-beats-v2.tnn --checkpoint "$ck"
+    ;;
 *)
-    sed -n '2,18p' "$0" >&2
+    sed -n '2,22p' "$0" >&2
     exit 2
     ;;
 esac
