@@ -14,5 +14,6 @@ py=${PYTHON:-python3}
 vpy="$venv/bin/python"
 "$vpy" -m pip install -q --upgrade pip >&2
 "$vpy" -m pip install -q -r "$here/requirements.txt" >&2
-"$vpy" -c 'import mir_eval, numpy, scipy, sys; print("mir_eval", mir_eval.__version__, "numpy", numpy.__version__, "scipy", scipy.__version__, file=sys.stderr)'
+"$vpy" -c 'import mir_eval, numpy, scipy, sys
+print("mir_eval", mir_eval.__version__, "numpy", numpy.__version__, "scipy", scipy.__version__, file=sys.stderr)'
 echo "$vpy"

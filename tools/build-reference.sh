@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 shared=${TACTUS_SHARED:-../shared}
 out=${TACTUS_REFERENCE_DIR:-reference}
 venv=${MADMOM_VENV:-$HOME/.cache/tactus/madmom-venv}
-stamp=$(cat tools/make_reference.py tools/convert_madmom.py tools/tactus_weights.py tools/reference-files.txt | sha256sum | cut -c1-16)
+stamp=$(cat tools/make_reference.py tools/convert_madmom.py tools/tactus_weights.py tools/reference-files.txt \
+    | sha256sum | cut -c1-16)
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$stamp" ] && [ -f "$out/madmom_beats_lstm.tnn" ]; then
     echo "madmom references in $out are up to date" >&2
     exit 0

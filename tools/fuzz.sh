@@ -28,8 +28,10 @@ for target in $targets; do
     [ "$target" = link ] && binary=.build-fuzz/tactus-link-fuzz
     # SWIFT_BACKTRACE off: libFuzzer reports crashes itself, and Swift's backtracer can hang
     # (it did, for minutes, on a fatalError in a CI run).
-    if ! SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=$leaks LSAN_OPTIONS=suppressions=$PWD/fuzz/lsan.supp TACTUS_FUZZ_TARGET=$target "$binary" -max_total_time="$seconds" -max_len=16384 \
-        -artifact_prefix="fuzz/crashes/$target-" -print_final_stats=1 -detect_leaks=$leaks "$work" "fuzz/corpus/$target" 2>&1 \
+    if ! SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=$leaks LSAN_OPTIONS=suppressions=$PWD/fuzz/lsan.supp \
+        TACTUS_FUZZ_TARGET=$target "$binary" -max_total_time="$seconds" -max_len=16384 \
+        -artifact_prefix="fuzz/crashes/$target-" -print_final_stats=1 -detect_leaks=$leaks \
+        "$work" "fuzz/corpus/$target" 2>&1 \
         | grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)"; then
         :
     fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs Tactus as a service: builds the release binary, installs it to $PREFIX/bin (default
 # /usr/local), the config to /etc/tactus/tactus.toml (kept if present), the systemd units, and a
-# system user `tactus` in group `audio` (and the sudo user in group `tactus`, for the socket). Run as root. Then: systemctl enable --now tactus
+# system user `tactus` in group `audio` (and the sudo user in group `tactus`, for the socket).
+# Run as root. Then: systemctl enable --now tactus
 # With --link, also the Ableton Link bridge tactus-link (GPL-2.0-or-later, link/README.md) and its unit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,8 +38,10 @@ if [ -z "$destdir" ]; then
     # The JSON-line socket is 0660, group tactus (output.jsonl_socket_mode): the person who
     # installs may read it with `tactus monitor` (after logging in again).
     if [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
-        usermod -a -G tactus "$SUDO_USER" && echo "added $SUDO_USER to group tactus (log in again to use tactus monitor)" >&2
+        usermod -a -G tactus "$SUDO_USER" \
+            && echo "added $SUDO_USER to group tactus (log in again to use tactus monitor)" >&2
     fi
     command -v systemctl >/dev/null && systemctl daemon-reload 2>/dev/null || true
 fi
-echo "installed: $prefix/bin/tactus, /etc/tactus/tactus.toml, systemd units; start with: systemctl enable --now tactus" >&2
+echo "installed: $prefix/bin/tactus, /etc/tactus/tactus.toml, systemd units;" \
+    "start with: systemctl enable --now tactus" >&2

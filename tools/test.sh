@@ -11,9 +11,11 @@ else
     echo "tools/test.sh: $shared/data not found: madmom conformance tests will be skipped" >&2
 fi
 # A small venv with python-osc and pymidi: independent OSC decoder and RTP-MIDI peer of the output tests.
-if [ ! -x .venv-test/bin/python ] || ! .venv-test/bin/python -c 'import pythonosc, pymidi.server, selenium' 2>/dev/null; then
+if [ ! -x .venv-test/bin/python ] \
+        || ! .venv-test/bin/python -c 'import pythonosc, pymidi.server, selenium' 2>/dev/null; then
     python3 -m venv .venv-test && .venv-test/bin/pip install -q -r tools/test-requirements.txt \
-        || echo "tools/test.sh: could not install python-osc and pymidi: the OSC and RTP-MIDI peer tests will be skipped" >&2
+        || echo "tools/test.sh: could not install python-osc and pymidi:" \
+            "the OSC and RTP-MIDI peer tests will be skipped" >&2
 fi
 export TACTUS_TEST_PYTHON="$PWD/.venv-test/bin/python"
 # --setup-only: everything above (for tools/sanitize.sh in CI), no tests.

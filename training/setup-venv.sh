@@ -33,4 +33,5 @@ if ! "$venv/bin/python" -c 'import torch' 2>/dev/null; then
     fi
 fi
 "$pip" install -q -r "$here/requirements.txt"
-"$venv/bin/python" -c 'import torch, numpy, scipy, soundfile, pretty_midi, mido; print("training venv ok: torch", torch.__version__, "numpy", numpy.__version__)'
+"$venv/bin/python" -c 'import torch, numpy, scipy, soundfile, pretty_midi, mido
+print("training venv ok: torch", torch.__version__, "numpy", numpy.__version__)'
