@@ -116,7 +116,6 @@ def main():
 
         if not wait_for(tempo_agrees, 5, "tempo on the page never within 1 BPM of the daemon's for 5 s"):
             failures[-1] += " (last: page %.1f, daemon %.1f)" % (seen["page"], seen["daemon"])
-        shown, status = seen["page"], {"tempo": seen["daemon"]}
         b0 = js("return window.tactusBeats")
         time.sleep(2)
         b1 = js("return window.tactusBeats")
@@ -135,12 +134,12 @@ def main():
         if args.screenshot:
             browser.save_screenshot(args.screenshot)
         browser.find_element(By.CSS_SELECTOR, "button[data-cmd=half]").click()
-        before = shown
+        before = seen["page"]
         wait_for(lambda: abs(float(browser.find_element(By.ID, "tempo").text.split()[0]) - before / 2) < 3, 8,
                  "clicking half did not halve the tempo shown (%.1f)" % before)
         after = float(browser.find_element(By.ID, "tempo").text.split()[0])
         ack = browser.find_element(By.ID, "ack").text
-        print(json.dumps({"port": port, "tempo_page": shown, "tempo_daemon": status["tempo"], "beats_2s": b1 - b0,
+        print(json.dumps({"port": port, "tempo_page": seen["page"], "tempo_daemon": seen["daemon"], "beats_2s": b1 - b0,
                           "chart_pixels": drawn, "latency_ms_median": lat[len(lat) // 2] if lat else None,
                           "latency_ms_p95": p95, "latency_ms_max": lat[-1] if lat else None, "beats_measured": len(lat),
                           "tempo_after_half": after, "ack": ack}))

@@ -16,6 +16,6 @@ for mode in reactive predictive; do
   # shellcheck disable=SC2086
   nice training/.venv/bin/python training/evaluate.py builtin ${COMPARE:-} \
     training/data/v2eval/$N-mix.tnn training/data/v2eval/$N-alone.tnn --v2 --split valid --mode $mode \
-    --tactus "${TACTUS:-.build-train/release/tactus}" > training/data/v2eval/$N-valid-$mode.txt 2>&1
+    > training/data/v2eval/$N-valid-$mode.txt 2>&1   # tactus: $TACTUS or the newest build (common.find_tactus)
   tail -14 training/data/v2eval/$N-valid-$mode.txt
 done
