@@ -23,11 +23,13 @@ status=0
 for s in "${sanitizers[@]}"; do
     echo "== swift test --sanitize=$s" >&2
     swift build --build-tests --sanitize="$s" --scratch-path ".build-$s"
+    echo "tools/sanitize.sh: $s build done (at $SECONDS s)" >&2
     if ! TACTUS_SANITIZER="$s" ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 TSAN_OPTIONS=halt_on_error=0 \
         SWIFT_BACKTRACE=enable=no timeout --kill-after=30 1800 \
         swift test --skip-build --sanitize="$s" --scratch-path ".build-$s"; then
         echo "tools/sanitize.sh: tests failed under the $s sanitizer" >&2
         status=1
     fi
+    echo "tools/sanitize.sh: $s tests done (at $SECONDS s)" >&2
 done
 exit $status
